@@ -1,0 +1,1 @@
+/* placeholder: addr is being written */

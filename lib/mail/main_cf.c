@@ -1,0 +1,1 @@
+/* placeholder: main_cf is being written */

@@ -1,0 +1,1 @@
+/* placeholder: maps is being written */

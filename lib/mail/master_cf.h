@@ -1,0 +1,1 @@
+/* placeholder: master_cf is being written */

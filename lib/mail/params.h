@@ -1,0 +1,1 @@
+/* placeholder: params is being written */

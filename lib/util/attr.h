@@ -1,0 +1,1 @@
+/* placeholder: attr is being written */
