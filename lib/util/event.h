@@ -19,8 +19,8 @@
  *
  * The loop owns its epoll descriptor, its signalfd and its timers; the
  * caller owns the fds it watches and closes them, after event_fd_remove().
- * Memory grows with what is registered: a slot per fd number up to the
- * highest watched, a heap slot per pending timer.
+ * Memory follows the peak of what was registered: a slot per fd number up
+ * to the highest watched, a heap slot per pending timer.
  *
  * Signals and processes: a signal added here is blocked with sigprocmask()
  * (the process must have one thread) and read from a signalfd; the kernel
@@ -44,7 +44,7 @@ struct event_timer;
 #define EVENT_WRITE	(1U << 1)	/* writable */
 /* Readiness only: always reported, whatever the interest. */
 #define EVENT_ERROR	(1U << 2)	/* an error is pending on the fd */
-#define EVENT_HUP	(1U << 3)	/* hang-up: the peer or pipe end closed */
+#define EVENT_HUP	(1U << 3)	/* hang-up: peer or pipe end gone */
 
 /*
  * Called with the fd and its readiness: the subset of the watcher's
@@ -97,7 +97,7 @@ void event_loop_stop(struct event_loop *loop);
  * Watches fd for mask (EVENT_READ and/or EVENT_WRITE, or 0 for errors and
  * hang-ups only), calling cb with ctx. 0, or -1 with a reason: fd already
  * watched, or refused by epoll (a regular file, a closed fd, the user's
- * watch limit). Panics on a negative fd or unknown mask bits.
+ * watch limit). Panics on a negative fd, unknown mask bits or no cb.
  */
 int event_fd_add(struct event_loop *loop, int fd, unsigned int mask,
     event_fd_fn cb, void *ctx, struct sbuf *why);
@@ -121,7 +121,8 @@ void event_fd_remove(struct event_loop *loop, int fd);
  * never early). Timers due at the same time fire in the order they were
  * added. The handle is valid until the timer is cancelled or until its
  * callback returns; a caller that keeps it clears its copy in the
- * callback (or cancels from the callback, which is allowed).
+ * callback (or cancels from the callback, which is allowed). Panics
+ * without a cb.
  */
 struct event_timer *event_timer_add(struct event_loop *loop,
     unsigned long ms, event_timer_fn cb, void *ctx);
@@ -137,6 +138,7 @@ void event_timer_cancel(struct event_loop *loop, struct event_timer **t);
  * Blocks signo and calls cb from the loop after it is delivered. 0, or -1
  * with a reason: a signal that cannot be caught (SIGKILL, SIGSTOP) or is
  * out of range, one already added, or a signalfd that cannot be made.
+ * Panics without a cb.
  */
 int event_signal_add(struct event_loop *loop, int signo, event_signal_fn cb,
     void *ctx, struct sbuf *why);
