@@ -19,6 +19,15 @@ struct dict *dict_alloc(const char *type, const char *name, int flags,
 /* Frees type, name and the struct (for drivers' close functions). */
 void dict_release(struct dict *d);
 
+struct htable;
+/*
+ * Makes a table that answers from a hash table of malloc'ed string values
+ * (texthash, inline), taking ownership of it. Keys must already be folded
+ * unless DICT_FLAG_NO_FOLD is in flags.
+ */
+struct dict *dict_mem_open(const char *type, const char *name, int flags,
+    struct htable *table);
+
 struct dict *dict_db_open(const char *type, const char *name, int flags,
     struct sbuf *why);
 int dict_db_build(const char *type, const char *name, int flags,
