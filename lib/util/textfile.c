@@ -46,6 +46,14 @@ textfile_flush(struct textfile_state *st, struct sbuf *why)
 	return 0;
 }
 
+static int
+textfile_too_long(const struct textfile_state *st, struct sbuf *why)
+{
+	sbuf_setf(why, "%s, line %d: line longer than %d bytes", st->name,
+	    st->start_line, TEXTFILE_LINE_MAX);
+	return -1;
+}
+
 /* Takes one physical line (without its newline). */
 static int
 textfile_physical(struct textfile_state *st, const char *p, size_t len,
@@ -58,7 +66,7 @@ textfile_physical(struct textfile_state *st, const char *p, size_t len,
 		    lineno);
 		return -1;
 	}
-	if (len > 0 && p[len - 1] == '\r')
+	while (len > 0 && isspace((unsigned char)p[len - 1]))
 		len--;
 	while (i < len && isspace((unsigned char)p[i]))
 		i++;
@@ -68,19 +76,13 @@ textfile_physical(struct textfile_state *st, const char *p, size_t len,
 		return textfile_flush(st, why);
 	if (i == 0 && textfile_flush(st, why) < 0)
 		return -1;
-	if (st->start_line == 0) {
-		if (i > 0) {
-			/* An indented first line is a line of its own. */
-			p += i;
-			len -= i;
-		}
+	/* A continuation joins its text to the line with one space. */
+	if (st->start_line == 0)
 		st->start_line = lineno;
-	}
-	if (sbuf_catn(st->logical, p, len) < 0) {
-		sbuf_setf(why, "%s, line %d: line longer than %d bytes",
-		    st->name, st->start_line, TEXTFILE_LINE_MAX);
-		return -1;
-	}
+	else if (sbuf_catc(st->logical, ' ') < 0)
+		return textfile_too_long(st, why);
+	if (sbuf_catn(st->logical, p + i, len - i) < 0)
+		return textfile_too_long(st, why);
 	return 0;
 }
 

@@ -2,7 +2,8 @@
  * textfile - logical lines of configuration and table text files
  *
  * The one reader behind main.cf, master.cf, table sources and pcre files:
- * a line whose first character is whitespace continues the previous one;
+ * a line whose first character is whitespace continues the previous one
+ * (joined to it with a single space);
  * a line whose first non-blank character is '#' is a comment and is
  * skipped (also inside a continued line); blank lines end a logical line.
  * Logical lines are handed over with leading and trailing whitespace

@@ -199,7 +199,7 @@ static const struct lookup_row lookup_rows[] = {
 	{"lookup folds too", 0, "ALICE", DICT_FOUND, "alice@example.org"},
 	{"mixed-case lookup", 0, "aLiCe", DICT_FOUND, "alice@example.org"},
 	{"continuation line", 0, "bob", DICT_FOUND,
-	    "bob@example.org,    bob2@example.org"},
+	    "bob@example.org, bob2@example.org"},
 	{"inner blanks kept, ends trimmed", 0, "mixed", DICT_FOUND,
 	    "Value With  Spaces"},
 	{"last entry", 0, "zed", DICT_FOUND, "z"},
@@ -224,7 +224,7 @@ static const struct lookup_row lookup_rows[] = {
 	{"NO_FOLD: folded form absent", DICT_FLAG_NO_FOLD, "mixed",
 	    DICT_NOTFOUND, NULL},
 	{"NO_FOLD: Bob", DICT_FLAG_NO_FOLD, "Bob", DICT_FOUND,
-	    "bob@example.org,    bob2@example.org"},
+	    "bob@example.org, bob2@example.org"},
 };
 
 /* Checks one lookup against a row. */
@@ -373,7 +373,7 @@ static const struct source_row source_rows[] = {
 	{"aliases form without a value", "a: 1\nb:\n", 0, DICT_FLAG_ALIAS,
 	    2, NULL, NULL},
 	{"aliases form", "Postmaster: root\nabuse:\n  root,\n  admin\n", 0,
-	    DICT_FLAG_ALIAS, 0, "abuse", "root,  admin"},
+	    DICT_FLAG_ALIAS, 0, "abuse", "root, admin"},
 	{"aliases form, folded", "Postmaster: root\n", 0, DICT_FLAG_ALIAS, 0,
 	    "POSTMASTER", "root"},
 	{"only comments", "# nothing\n   # at all\n", 0, 0, 0, "nothing",
@@ -791,7 +791,7 @@ test_iterate(void **state)
 {
 	static const char expect[] =
 	    "alice=alice@example.org\n"
-	    "bob=bob@example.org,    bob2@example.org\n"
+	    "bob=bob@example.org, bob2@example.org\n"
 	    "mixed=Value With  Spaces\n"
 	    "zed=z\n";
 	struct fixture *fx = *state;

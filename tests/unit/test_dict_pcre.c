@@ -72,7 +72,7 @@ static const struct row rows[] = {
 	    FOUND, "[a][]", NULL},
 	{"result with spaces", "/x/ REJECT go away\n", 0, "x", FOUND,
 	    "REJECT go away", NULL},
-	{"continued result", "/x/ one\n  two\n", 0, "x", FOUND, "one  two",
+	{"continued result", "/x/ one\n  two\n", 0, "x", FOUND, "one two",
 	    NULL},
 	{"comments skipped", "# /x/ commented\n/x/ live\n", 0, "x", FOUND,
 	    "live", NULL},

@@ -33,7 +33,7 @@ static const struct source_row source_rows[] = {
 	{"value with spaces", 0, "k  a b  c \n", 0, "1:k=a b  c|"},
 	{"tab separated", 0, "k\tv\n", 0, "1:k=v|"},
 	{"continued value", 0, "list a,\n  b,\n  c\n", 0,
-	    "1:list=a,  b,  c|"},
+	    "1:list=a, b, c|"},
 	{"comments", 0, "# c\nk v\n  # c2\n", 0, "2:k=v|"},
 	{"duplicates both reported", 0, "k 1\nk 2\n", 0, "1:k=1|2:k=2|"},
 	{"key without value", 0, "ok 1\nlonely\n", -1,

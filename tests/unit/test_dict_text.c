@@ -46,7 +46,7 @@ static const struct row rows[] = {
 	    false, DICT_FLAG_NO_FOLD, "Bob", FOUND, "b", NULL},
 	{"texthash continuation lines", "texthash:",
 	    "list a,\n  b,\n\tc\nnext n\n", 0, 0, false, 0, "list", FOUND,
-	    "a,  b,\tc", NULL},
+	    "a, b, c", NULL},
 	{"texthash comments", "texthash:",
 	    "# comment\nk v\n  # indented comment\nk2 v2\n", 0, 0, false, 0,
 	    "k", FOUND, "v", NULL},
