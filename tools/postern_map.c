@@ -68,23 +68,23 @@ static int
 map_build_status(const char *spec, int flags)
 {
 	char *source = NULL, *path = dict_indexed_path(spec, &source);
-	struct sbuf *why;
+	struct sbuf *why = sbuf_new();
 	struct stat st;
 	int fd, status;
 
-	if (path == NULL)
-		return EX_USAGE;
-	fd = open(source, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	fd = -1;
+	if (dict_spec_check(spec, true, why) < 0 || path == NULL) {
+		status = EX_USAGE;
+	} else if ((fd = open(source, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		status = EX_NOINPUT;
 	} else {
-		why = sbuf_new();
 		status = dict_source_read(source, flags, map_check_entry, NULL,
 		    why) < 0 ? EX_DATAERR : EX_CANTCREAT;
-		sbuf_free(&why);
 	}
 	if (fd >= 0)
 		close(fd);
+	sbuf_free(&why);
 	free(path);
 	free(source);
 	return status;
@@ -112,15 +112,13 @@ map_build(char **specs, int count, int flags)
 static int
 map_open_status(const char *spec)
 {
-	char *source = NULL, *path, *type, *name;
+	char *source = NULL, *path;
 	struct sbuf *why = sbuf_new();
 	int status = EX_NOINPUT;
 
-	if (dict_split_spec(spec, &type, &name, why) < 0) {
+	if (dict_spec_check(spec, false, why) < 0) {
 		status = EX_USAGE;
 	} else {
-		free(type);
-		free(name);
 		/* An indexed file that exists but will not open is corrupt. */
 		if ((path = dict_indexed_path(spec, &source)) != NULL &&
 		    access(path, R_OK) == 0)

@@ -77,20 +77,53 @@ dict_release(struct dict *d)
 	free(d);
 }
 
+/*
+ * Splits spec and finds its type, which must be buildable when build is
+ * set; the type and name are the caller's to free. NULL with a reason.
+ */
+static const struct dict_type *
+dict_resolve(const char *spec, bool build, char **type_r, char **name_r,
+    struct sbuf *why)
+{
+	const struct dict_type *dt;
+
+	if (dict_split_spec(spec, type_r, name_r, why) < 0)
+		return NULL;
+	if ((dt = dict_find_type(*type_r)) == NULL)
+		sbuf_setf(why, "table \"%s\": unknown table type \"%s\"", spec,
+		    *type_r);
+	else if (build && dt->build == NULL)
+		sbuf_setf(why, "table \"%s\": %s tables are read from their "
+		    "source and need no building", spec, *type_r);
+	else
+		return dt;
+	free(*type_r);
+	free(*name_r);
+	return NULL;
+}
+
+int
+dict_spec_check(const char *spec, bool build, struct sbuf *why)
+{
+	char *type, *name;
+
+	if (dict_resolve(spec, build, &type, &name, why) == NULL)
+		return -1;
+	free(type);
+	free(name);
+	return 0;
+}
+
 struct dict *
 dict_open(const char *spec, int flags, struct sbuf *why)
 {
 	const struct dict_type *dt;
-	struct dict *d = NULL;
+	struct dict *d;
 	char *type, *name;
 
-	if (dict_split_spec(spec, &type, &name, why) < 0)
+	if ((dt = dict_resolve(spec, false, &type, &name, why)) == NULL)
 		return NULL;
-	if ((dt = dict_find_type(type)) == NULL)
-		sbuf_setf(why, "table \"%s\": unknown table type \"%s\"", spec,
-		    type);
-	else
-		d = dt->open(type, name, flags, why);
+	d = dt->open(type, name, flags, why);
 	free(type);
 	free(name);
 	return d;
@@ -137,18 +170,11 @@ dict_build(const char *spec, int flags, dict_warn_fn warn, void *ctx,
 {
 	const struct dict_type *dt;
 	char *type, *name;
-	int ret = -1;
+	int ret;
 
-	if (dict_split_spec(spec, &type, &name, why) < 0)
+	if ((dt = dict_resolve(spec, true, &type, &name, why)) == NULL)
 		return -1;
-	if ((dt = dict_find_type(type)) == NULL)
-		sbuf_setf(why, "table \"%s\": unknown table type \"%s\"", spec,
-		    type);
-	else if (dt->build == NULL)
-		sbuf_setf(why, "table \"%s\": %s tables are read from their "
-		    "source and need no building", spec, type);
-	else
-		ret = dt->build(type, name, flags, warn, ctx, why);
+	ret = dt->build(type, name, flags, warn, ctx, why);
 	free(type);
 	free(name);
 	return ret;

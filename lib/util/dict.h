@@ -83,6 +83,12 @@ int dict_build(const char *spec, int flags, dict_warn_fn warn, void *ctx,
  */
 char *dict_indexed_path(const char *spec, char **source_r);
 
+/*
+ * Checks that spec names a known table type (and, with build, one that
+ * dict_build() compiles): 0, or -1 with a reason. Tells an unusable spec
+ * from a table that fails to open or build.
+ */
+int dict_spec_check(const char *spec, bool build, struct sbuf *why);
 /* Splits "type:name"; 0, or -1 with a reason. Used by dict_open(). */
 int dict_split_spec(const char *spec, char **type_r, char **name_r,
     struct sbuf *why);

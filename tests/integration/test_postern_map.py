@@ -280,7 +280,7 @@ def test_unknown_and_unbuildable_types(tmp_path):
     assert r.returncode == EX_USAGE
     assert "texthash" in r.stderr
     r = run("postern-map", "-q", "a", f"nosuch:{src}")
-    assert r.returncode == EX_NOINPUT
+    assert r.returncode == EX_USAGE
     assert "unknown table type" in r.stderr
     r = run("postern-map", "-s", "static:value")
     assert r.returncode == EX_USAGE
