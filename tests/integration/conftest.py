@@ -15,7 +15,8 @@ SRCDIR = pathlib.Path(os.environ.get("POSTERN_SRCDIR", "../..")).resolve()
 
 def tool_path(name):
     """Path of a built program, by its installed name (e.g. postern-map)."""
-    for sub in ("tools", "master", "smtpd", "queue", "local", "smtp"):
+    for sub in ("tools", "master", "smtpd", "queue", "local", "smtp",
+                "tests/service"):
         p = BUILDDIR / sub / name
         if p.exists():
             return p
@@ -39,3 +40,16 @@ def confdir(tmp_path):
     d.mkdir()
     (d / "main.cf").write_text("")
     return d
+
+
+@pytest.fixture
+def instance():
+    """A created but not started Postern instance; stopped afterwards."""
+    from instance import Instance, make_root, remove_root
+    root = make_root()
+    inst = Instance(root)
+    try:
+        yield inst
+    finally:
+        inst.stop()
+        remove_root(root)
