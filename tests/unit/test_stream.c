@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,43 +21,7 @@
 #include "util/stream.h"
 #include "util/xmalloc.h"
 
-#define TEST_ALARM_S 60		/* longest any one test may run */
 #define LONG_MS 10000		/* a deadline no passing test reaches */
-
-static pid_t child_pid = -1;
-
-static int
-setup(void **state)
-{
-	alarm(TEST_ALARM_S);
-	return 0;
-}
-
-/* Kills and reaps the child if a failed test left it behind. */
-static int
-teardown(void **state)
-{
-	if (child_pid > 0) {
-		kill(child_pid, SIGKILL);
-		waitpid(child_pid, NULL, 0);
-		child_pid = -1;
-	}
-	alarm(0);
-	return 0;
-}
-
-/* Waits for the child; its exit status, or 128 + signal. */
-static int
-child_wait(void)
-{
-	int status;
-
-	assert_true(child_pid > 0);
-	assert_int_equal(waitpid(child_pid, &status, 0), child_pid);
-	child_pid = -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) :
-	    128 + WTERMSIG(status);
-}
 
 /* A connected pair: fds[0] for the stream, fds[1] for the peer. */
 static void
@@ -109,9 +72,9 @@ feed(int fds[2], const void *data, size_t len, size_t piece)
 	const char *p = data;
 	size_t n;
 
-	child_pid = fork();
-	assert_true(child_pid >= 0);
-	if (child_pid == 0) {
+	test_child_pid = fork();
+	assert_true(test_child_pid >= 0);
+	if (test_child_pid == 0) {
 		close(fds[0]);
 		while (len > 0) {
 			n = piece == 0 || piece > len ? len : piece;
@@ -138,9 +101,9 @@ sink(int fds[2], const void *want, size_t len)
 	char buf[4096];
 	ssize_t n;
 
-	child_pid = fork();
-	assert_true(child_pid >= 0);
-	if (child_pid == 0) {
+	test_child_pid = fork();
+	assert_true(test_child_pid >= 0);
+	if (test_child_pid == 0) {
 		close(fds[0]);
 		got = sbuf_new();
 		while ((n = read(fds[1], buf, sizeof(buf))) != 0) {
@@ -274,7 +237,7 @@ test_lines_bytewise(void **state)
 		s = stream_open(fds[0], LONG_MS);
 		check_lines(s, c);
 		stream_free(&s);
-		assert_int_equal(child_wait(), 0);
+		assert_int_equal(test_child_wait(), 0);
 	}
 }
 
@@ -370,7 +333,7 @@ test_lines_huge(void **state)
 	assert_int_equal(stream_read_line(s, line, 1000), LINE_EOF);
 
 	stream_free(&s);
-	assert_int_equal(child_wait(), 0);
+	assert_int_equal(test_child_wait(), 0);
 	sbuf_free(&input);
 	sbuf_free(&line);
 	free(x);
@@ -447,9 +410,9 @@ test_read_trickle(void **state)
 	int fds[2];
 
 	make_pair(fds);
-	child_pid = fork();
-	assert_true(child_pid >= 0);
-	if (child_pid == 0) {
+	test_child_pid = fork();
+	assert_true(test_child_pid >= 0);
+	if (test_child_pid == 0) {
 		close(fds[0]);
 		signal(SIGPIPE, SIG_IGN);
 		while (write(fds[1], "x", 1) == 1)
@@ -462,7 +425,7 @@ test_read_trickle(void **state)
 	assert_int_equal(stream_read_line(s, line, 1000000), LINE_TIMEOUT);
 	assert_true(ms_since(&t0) < 3000);
 	stream_free(&s);
-	assert_int_equal(child_wait(), 0);
+	assert_int_equal(test_child_wait(), 0);
 	sbuf_free(&line);
 }
 
@@ -590,7 +553,7 @@ test_write_large(void **state)
 	assert_int_equal(stream_flush(s), 0);
 	assert_null(stream_error(s));
 	stream_free(&s);
-	assert_int_equal(child_wait(), 0);
+	assert_int_equal(test_child_wait(), 0);
 	sbuf_free(&model);
 }
 
@@ -612,7 +575,7 @@ test_write_pipe(void **state)
 	assert_int_equal(stream_flush(s), 0);
 	assert_null(stream_error(s));
 	stream_free(&s);
-	assert_int_equal(child_wait(), 0);
+	assert_int_equal(test_child_wait(), 0);
 	sbuf_free(&model);
 }
 
@@ -628,9 +591,9 @@ test_flush_before_wait(void **state)
 	int fds[2];
 
 	make_pair(fds);
-	child_pid = fork();
-	assert_true(child_pid >= 0);
-	if (child_pid == 0) {
+	test_child_pid = fork();
+	assert_true(test_child_pid >= 0);
+	if (test_child_pid == 0) {
 		close(fds[0]);
 		while (got < 11 && (n = read(fds[1], buf + got,
 		    sizeof(buf) - got)) > 0)
@@ -645,7 +608,7 @@ test_flush_before_wait(void **state)
 	assert_int_equal(stream_read_line(s, line, 100), LINE_OK);
 	assert_string_equal(sbuf_str(line), "EHLO x");
 	stream_free(&s);
-	assert_int_equal(child_wait(), 0);
+	assert_int_equal(test_child_wait(), 0);
 	sbuf_free(&line);
 }
 
@@ -716,7 +679,7 @@ test_read_exact(void **state)
 	assert_int_equal(stream_read_exact(s, out, 0), LINE_OK);
 
 	stream_free(&s);
-	assert_int_equal(child_wait(), 0);
+	assert_int_equal(test_child_wait(), 0);
 	sbuf_free(&input);
 	sbuf_free(&line);
 	sbuf_free(&out);
@@ -842,45 +805,46 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_lines_whole, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_lines_bytewise, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_lines_pipe, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_lines_whole,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_lines_bytewise,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_lines_pipe,
+		    test_child_setup, test_child_teardown),
 		cmocka_unit_test_setup_teardown(test_lines_buffer_boundary,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lines_huge, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_lines_sbuf_limit, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_read_timeout, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_read_trickle, setup,
-		    teardown),
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_lines_huge,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_lines_sbuf_limit,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_read_timeout,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_read_trickle,
+		    test_child_setup, test_child_teardown),
 		cmocka_unit_test_setup_teardown(test_write_closed_socket,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_closed_pipe, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_write_timeout, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_write_large, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_write_pipe, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_flush_before_wait, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_read_exact, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_read_some, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_pending_discard, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_free_closes, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_bad_fd, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_timeout, setup,
-		    teardown),
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_write_closed_pipe,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_write_timeout,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_write_large,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_write_pipe,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_flush_before_wait,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_read_exact,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_read_some,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_pending_discard,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_free_closes,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_fd,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_timeout,
+		    test_child_setup, test_child_teardown),
 	};
 
 	/* Default SIGPIPE handling: a write that raised it would kill us. */

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,7 +26,6 @@
 #include "util/tls.h"
 #include "util/xmalloc.h"
 
-#define TEST_ALARM_S 60		/* longest any one test may run */
 #define PEER_MS 10000		/* deadline of the child's stream */
 
 /* Exit statuses of a child peer. */
@@ -41,7 +39,6 @@ enum peer_exit {
 static char *dir;
 static char *mail_crt, *mail_key, *other_crt, *other_key;
 static char *wrong_key, *locked_key, *junk;
-static pid_t child_pid = -1;
 
 /* dir/name, malloc'ed. */
 static char *
@@ -113,39 +110,6 @@ group_teardown(void **state)
 	return 0;
 }
 
-static int
-setup(void **state)
-{
-	alarm(TEST_ALARM_S);
-	return 0;
-}
-
-/* Kills and reaps the child if a failed test left it behind. */
-static int
-teardown(void **state)
-{
-	if (child_pid > 0) {
-		kill(child_pid, SIGKILL);
-		waitpid(child_pid, NULL, 0);
-		child_pid = -1;
-	}
-	alarm(0);
-	return 0;
-}
-
-/* Waits for the child; its exit status, or 128 + signal. */
-static int
-child_wait(void)
-{
-	int status;
-
-	assert_true(child_pid > 0);
-	assert_int_equal(waitpid(child_pid, &status, 0), child_pid);
-	child_pid = -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) :
-	    128 + WTERMSIG(status);
-}
-
 typedef int (*peer_fn)(int fd, const void *arg);
 
 /*
@@ -159,9 +123,9 @@ start_peer(peer_fn fn, const void *arg)
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 	    fds), 0);
-	child_pid = fork();
-	assert_true(child_pid >= 0);
-	if (child_pid == 0) {
+	test_child_pid = fork();
+	assert_true(test_child_pid >= 0);
+	if (test_child_pid == 0) {
 		close(fds[0]);
 		signal(SIGPIPE, SIG_IGN);
 		_exit(fn(fds[1], arg));
@@ -330,7 +294,7 @@ test_handshake(void **state)
 	assert_non_null(strstr(test_msg_captured(), "already active"));
 	quit(s);
 	stream_free(&s);
-	assert_int_equal(child_wait(), PEER_OK);
+	assert_int_equal(test_child_wait(), PEER_OK);
 	tls_ctx_free(&ctx);
 	tls_ctx_free(&ctx);
 	sbuf_free(&reply);
@@ -357,7 +321,7 @@ test_large_lines(void **state)
 	assert_memory_equal(sbuf_str(reply) + 4, sbuf_str(big), n);
 	quit(s);
 	stream_free(&s);
-	assert_int_equal(child_wait(), PEER_OK);
+	assert_int_equal(test_child_wait(), PEER_OK);
 	tls_ctx_free(&ctx);
 	sbuf_free(&big);
 	sbuf_free(&reply);
@@ -428,7 +392,7 @@ test_verify(void **state)
 				    stream_error(s));
 			assert_int_equal(stream_puts(s, "x"), -1);
 			stream_free(&s);
-			status = child_wait();
+			status = test_child_wait();
 			if (status != PEER_HANDSHAKE)
 				fail_msg("%s: server exit %d", c->name,
 				    status);
@@ -448,7 +412,7 @@ test_verify(void **state)
 			    sbuf_str(reply));
 		quit(s);
 		stream_free(&s);
-		assert_int_equal(child_wait(), PEER_OK);
+		assert_int_equal(test_child_wait(), PEER_OK);
 		tls_ctx_free(&ctx);
 	}
 	sbuf_free(&reply);
@@ -476,7 +440,7 @@ test_protocols(void **state)
 	assert_false(info->verified);
 	quit(s);
 	stream_free(&s);
-	assert_int_equal(child_wait(), PEER_OK);
+	assert_int_equal(test_child_wait(), PEER_OK);
 
 	/* A server that wants TLS 1.3 and a client that stops at 1.2. */
 	strict.cert = mail_crt;
@@ -486,7 +450,7 @@ test_protocols(void **state)
 	assert_int_equal(stream_start_tls(s, ctx, NULL), -1);
 	assert_non_null(strstr(stream_error(s), "TLS handshake"));
 	stream_free(&s);
-	assert_int_equal(child_wait(), PEER_HANDSHAKE);
+	assert_int_equal(test_child_wait(), PEER_HANDSHAKE);
 	tls_ctx_free(&ctx);
 	sbuf_free(&why);
 	sbuf_free(&text);
@@ -668,7 +632,7 @@ test_sni(void **state)
 	assert_false(stream_tls_info(s)->verified);
 	serve_client(s);
 	stream_free(&s);
-	assert_int_equal(child_wait(), PEER_OK);
+	assert_int_equal(test_child_wait(), PEER_OK);
 
 	/* A name the hook does not know keeps the default certificate. */
 	o.ca = mail_crt;
@@ -678,7 +642,7 @@ test_sni(void **state)
 	assert_string_equal(sni_seen, "mail.example.test");
 	serve_client(s);
 	stream_free(&s);
-	assert_int_equal(child_wait(), PEER_OK);
+	assert_int_equal(test_child_wait(), PEER_OK);
 	tls_ctx_free(&ctx);
 	tls_ctx_free(&other);
 	xfree(&sni_seen);
@@ -702,7 +666,7 @@ test_clear_text_dropped(void **state)
 	assert_int_equal(stream_start_tls(s, ctx, NULL), 0);
 	serve_client(s);
 	stream_free(&s);
-	assert_int_equal(child_wait(), PEER_OK);
+	assert_int_equal(test_child_wait(), PEER_OK);
 	tls_ctx_free(&ctx);
 	sbuf_free(&line);
 }
@@ -738,7 +702,7 @@ test_hook(void **state)
 	assert_int_equal(hook_calls, 1);
 	quit(s);
 	stream_free(&s);
-	assert_int_equal(child_wait(), PEER_OK);
+	assert_int_equal(test_child_wait(), PEER_OK);
 
 	peer.hook = refuse_hook;
 	peer.hook_arg = "no usable TLSA records";
@@ -746,7 +710,7 @@ test_hook(void **state)
 	assert_int_equal(stream_start_tls(s, ctx, &peer), -1);
 	assert_non_null(strstr(stream_error(s), "no usable TLSA records"));
 	stream_free(&s);
-	assert_int_equal(child_wait(), PEER_HANDSHAKE);
+	assert_int_equal(test_child_wait(), PEER_HANDSHAKE);
 	tls_ctx_free(&ctx);
 }
 
@@ -775,14 +739,14 @@ test_close_notify(void **state)
 	assert_int_equal(stream_start_tls(s, ctx, &peer), 0);
 	quit(s);
 	stream_free(&s);
-	assert_int_equal(child_wait(), PEER_OK);
+	assert_int_equal(test_child_wait(), PEER_OK);
 
 	/* The same check sees a server killed without a word. */
 	s = stream_open(start_mail_server(), PEER_MS);
 	assert_int_equal(stream_start_tls(s, ctx, &peer), 0);
 	ask(s, "NOOP", reply);
-	kill(child_pid, SIGKILL);
-	assert_int_equal(child_wait(), 128 + SIGKILL);
+	kill(test_child_pid, SIGKILL);
+	assert_int_equal(test_child_wait(), 128 + SIGKILL);
 	assert_int_equal(stream_read_line(s, reply, 100), LINE_ERROR);
 	assert_non_null(strstr(stream_error(s), "unexpected eof"));
 	stream_free(&s);
@@ -864,7 +828,7 @@ test_garbage(void **state)
 				    stream_error(s));
 			assert_null(stream_tls_info(s));
 			stream_free(&s);
-			assert_int_equal(child_wait(), PEER_OK);
+			assert_int_equal(test_child_wait(), PEER_OK);
 		}
 	}
 	tls_ctx_free(&sctx);
@@ -912,7 +876,7 @@ test_silent_peer(void **state)
 		assert_int_equal(stream_read_line(s, line, 100), LINE_TIMEOUT);
 		assert_int_equal(stream_puts(s, "x"), -1);
 		stream_free(&s);
-		assert_int_equal(child_wait(), PEER_OK);
+		assert_int_equal(test_child_wait(), PEER_OK);
 	}
 
 	/* Trickling bytes do not stretch the handshake's deadline. */
@@ -925,7 +889,7 @@ test_silent_peer(void **state)
 	assert_true(ms >= 300 && ms < 3000);
 	assert_non_null(strstr(stream_error(s), "TLS handshake timed out"));
 	stream_free(&s);
-	assert_int_equal(child_wait(), PEER_OK);
+	assert_int_equal(test_child_wait(), PEER_OK);
 	tls_ctx_free(&sctx);
 	tls_ctx_free(&cctx);
 	sbuf_free(&nothing);
@@ -945,8 +909,8 @@ test_peer_gone(void **state)
 	s = stream_open(fd, PEER_MS);
 	assert_int_equal(stream_start_tls(s, ctx, NULL), 0);
 	ask(s, "NOOP", reply);
-	kill(child_pid, SIGKILL);
-	assert_int_equal(child_wait(), 128 + SIGKILL);
+	kill(test_child_pid, SIGKILL);
+	assert_int_equal(test_child_wait(), 128 + SIGKILL);
 	for (i = 0; i < 100 && ret == 0; i++) {
 		ret = stream_puts(s, "NOOP\r\n");
 		if (ret == 0)
@@ -964,29 +928,32 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_handshake, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_large_lines, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_protocols, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_bad_settings, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_bad_files, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_sni, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_clear_text_dropped, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_hook, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_close_notify, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_garbage, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_silent_peer, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_peer_gone, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_handshake,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_large_lines,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_verify,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_protocols,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_settings,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_files,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_sni,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_clear_text_dropped,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_hook,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_close_notify,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_garbage,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_silent_peer,
+		    test_child_setup, test_child_teardown),
+		cmocka_unit_test_setup_teardown(test_peer_gone,
+		    test_child_setup, test_child_teardown),
 	};
 
 	signal(SIGPIPE, SIG_DFL);

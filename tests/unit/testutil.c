@@ -3,6 +3,13 @@
  */
 #include "testutil.h"
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +22,7 @@
 
 jmp_buf test_fatal_jmp;
 int test_fatal_armed;
+pid_t test_child_pid = -1;
 static struct sbuf *test_captured;
 
 static void
@@ -102,4 +110,98 @@ char *
 test_write_text(const char *dir, const char *name, const char *text)
 {
 	return test_write_file(dir, name, text, strlen(text));
+}
+
+void
+test_assert_dir_holds(const char *dir, const char *const *names, size_t n)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+	size_t seen = 0;
+
+	assert_non_null(dp);
+	while ((de = readdir(dp)) != NULL) {
+		bool known = false;
+
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(de->d_name, names[i]) == 0)
+				known = true;
+		if (!known)
+			fail_msg("unexpected file %s/%s (a leftover temporary "
+			    "file?)", dir, de->d_name);
+		seen++;
+	}
+	closedir(dp);
+	assert_int_equal(seen, n);
+}
+
+int
+test_stderr_to_file(const char *dir)
+{
+	struct sbuf *p = sbuf_new();
+	int saved, fd;
+
+	sbuf_printf(p, "%s/stderr", dir);
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(sbuf_str(p), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	close(fd);
+	sbuf_free(&p);
+	return saved;
+}
+
+char *
+test_stderr_restore(const char *dir, int saved)
+{
+	struct sbuf *p = sbuf_new(), *data = sbuf_new(), *why = sbuf_new();
+	char *text;
+
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	sbuf_printf(p, "%s/stderr", dir);
+	assert_int_equal(safe_file_read(sbuf_str(p), SIZE_MAX, data, why),
+	    0);
+	unlink(sbuf_str(p));
+	text = sbuf_steal(data);
+	sbuf_free(&p);
+	sbuf_free(&data);
+	sbuf_free(&why);
+	return text;
+}
+
+int
+test_child_setup(void **state)
+{
+	alarm(TEST_ALARM_S);
+	return 0;
+}
+
+int
+test_child_teardown(void **state)
+{
+	if (test_child_pid > 0) {
+		kill(test_child_pid, SIGKILL);
+		waitpid(test_child_pid, NULL, 0);
+		test_child_pid = -1;
+	}
+	alarm(0);
+	return 0;
+}
+
+int
+test_child_wait(void)
+{
+	int status;
+
+	assert_true(test_child_pid > 0);
+	assert_int_equal(waitpid(test_child_pid, &status, 0), test_child_pid);
+	test_child_pid = -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) :
+	    128 + WTERMSIG(status);
 }

@@ -1,11 +1,14 @@
 /*
  * testutil - shared helpers for the cmocka unit tests
  *
- * Captures log lines, turns msg_fatal()/msg_panic() into a jump back into
- * the test, and makes scratch files in a private temporary directory.
+ * Captures log lines and stderr, turns msg_fatal()/msg_panic() into a jump
+ * back into the test, makes scratch files in a private temporary directory,
+ * and reaps a forked peer whatever the test did.
  */
 #ifndef POSTERN_TESTUTIL_H
 #define POSTERN_TESTUTIL_H
+
+#include <sys/types.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +16,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <cmocka.h>
+
+struct sbuf;
 
 extern jmp_buf test_fatal_jmp;
 extern int test_fatal_armed;
@@ -42,5 +47,27 @@ char *test_write_file(const char *dir, const char *name, const void *data,
     size_t len);
 /* The same for a C string. */
 char *test_write_text(const char *dir, const char *name, const char *text);
+/* Fails unless dir holds exactly the n names listed (besides . and ..). */
+void test_assert_dir_holds(const char *dir, const char *const *names,
+    size_t n);
+
+/* Redirects stderr to dir/stderr; returns the saved descriptor. */
+int test_stderr_to_file(const char *dir);
+/* Restores stderr; returns what was written to it meanwhile, malloc'ed. */
+char *test_stderr_restore(const char *dir, int saved);
+
+#define TEST_ALARM_S 60		/* longest any one test may run */
+
+/* The child a test forked as its peer, or -1. */
+extern pid_t test_child_pid;
+/* cmocka setup: arms an alarm, so a hang is a failure, not a stuck run. */
+int test_child_setup(void **state);
+/*
+ * cmocka teardown: kills and reaps test_child_pid if a failed test left it
+ * behind, and disarms the alarm.
+ */
+int test_child_teardown(void **state);
+/* Waits for test_child_pid; its exit status, or 128 + signal. */
+int test_child_wait(void);
 
 #endif
