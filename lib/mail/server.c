@@ -52,6 +52,7 @@ struct server_args {
 static struct params *server_params_loaded;
 static bool server_single;
 static volatile sig_atomic_t server_stopping;
+static int server_listen_count;	/* for the SIGTERM handler */
 
 const struct params *
 server_params(void)
@@ -65,10 +66,16 @@ server_single_user(void)
 	return server_single;
 }
 
+/*
+ * SIGTERM: finish the current client, then exit. The listeners are closed
+ * at once, so a service master removed stops taking clients now.
+ */
 static void
 server_on_term(int sig)
 {
 	server_stopping = 1;
+	for (int i = 0; i < server_listen_count; i++)
+		close(MASTER_LISTEN_FD + i);
 }
 
 static void __attribute__((noreturn))
@@ -315,8 +322,9 @@ server_loop(const struct server_def *def, const struct server_args *a)
 		    SOCK_CLOEXEC)) >= 0) {
 			server_report(MASTER_STAT_TAKEN);
 			server_serve_client(def, a->service, fd);
-		} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != ECONNABORTED && errno != EINTR) {
+		} else if (!server_stopping && errno != EAGAIN &&
+		    errno != EWOULDBLOCK && errno != ECONNABORTED &&
+		    errno != EINTR) {
 			msg_fatal("accept: %m");
 		} else {
 			used--;		/* another process took it */
@@ -363,12 +371,13 @@ server_main(int argc, char **argv, const struct server_def *def)
 	main_cf_free(&a.cf);
 	sbuf_free(&why);
 
+	server_check_fds(&a);
+	server_listen_count = a.listen_count;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = server_on_term;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	server_check_fds(&a);
 
 	if (def->pre_drop != NULL)
 		def->pre_drop(server_params_loaded);

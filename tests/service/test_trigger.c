@@ -1,7 +1,8 @@
 /*
  * test_trigger - a trigger service for the integration tests of master's
  * wake-up timers: appends each wake-up byte it receives, one per line, to
- * queue_directory/triggers.log. Never installed.
+ * queue_directory/private/triggers.log (private/ belongs to the mail
+ * owner in system and single-user instances alike). Never installed.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@ trigger_record(int command)
 	char line[2] = {(char)command, '\n'};
 	int fd;
 
-	sbuf_printf(path, "%s/triggers.log", server_params()->queue_directory);
+	sbuf_printf(path, "%s/private/triggers.log", server_params()->queue_directory);
 	fd = open(sbuf_str(path), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
 	    0644);
 	if (fd < 0 || safe_write_all(fd, line, sizeof(line)) < 0)
