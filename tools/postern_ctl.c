@@ -203,45 +203,40 @@ ctl_may_start(const char *config_dir, const struct params *p)
 	return status;
 }
 
-/* Waits for the master started as child to take its lock. */
+/* Waits for the master started as child to report that it is ready. */
 static int
 ctl_wait_start(const struct params *p, pid_t child)
 {
 	double deadline = ctl_now() + CTL_START_WAIT;
 	struct sbuf *why = sbuf_new();
-	bool reaped = false;
-	int status = 0, r;
+	int status = 0;
 	pid_t pid;
 
-	for (;;) {
-		if (!reaped && waitpid(child, &status, WNOHANG) == child) {
-			reaped = true;
-			if (WIFSIGNALED(status)) {
-				msg_error("master was killed by signal %d",
-				    WTERMSIG(status));
-				status = 1;
-				break;
-			}
-			if ((status = WEXITSTATUS(status)) != 0)
-				break;
-		}
-		if ((r = ctl_running(p, &pid, why)) < 0) {
-			msg_error("%s", sbuf_str(why));
-			status = EX_NOPERM;
-			break;
-		}
-		if (r == 1) {
-			msg_info("the Postern mail system is running (pid %ld)",
-			    (long)pid);
-			break;
-		}
+	/*
+	 * master's first process exits 0 only once the daemon holds the pid
+	 * file and has created every socket, or with the daemon's failure.
+	 */
+	while (waitpid(child, &status, WNOHANG) != child) {
 		if (ctl_now() > deadline) {
 			msg_error("master did not start within %d seconds: "
 			    "see the mail log", CTL_START_WAIT);
-			status = EX_UNAVAILABLE;
-			break;
+			sbuf_free(&why);
+			return EX_UNAVAILABLE;
 		}
 		ctl_pause();
+	}
+	if (WIFSIGNALED(status)) {
+		msg_error("master was killed by signal %d", WTERMSIG(status));
+		status = 1;
+	} else if ((status = WEXITSTATUS(status)) == 0) {
+		if (ctl_running(p, &pid, why) == 1) {
+			msg_info("the Postern mail system is running "
+			    "(pid %ld)", (long)pid);
+		} else {
+			msg_error("master started but is gone: see the mail "
+			    "log");
+			status = EX_SOFTWARE;
+		}
 	}
 	sbuf_free(&why);
 	return status;

@@ -58,9 +58,18 @@ log = os.path.join(queue, "fake-master.log")
 def note(text):
     with open(log, "a") as f:
         f.write(text + "\n")
+ready = None
 if "-F" not in args:
-    if os.fork():
-        os._exit(0)
+    # Like master: the first process exits 0 once the daemon is ready,
+    # else with the daemon's status.
+    rfd, ready = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(ready)
+        if os.read(rfd, 1):
+            os._exit(0)
+        os._exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) or 1)
+    os.close(rfd)
     os.setsid()
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
@@ -106,6 +115,9 @@ def term(sig, frame):
 signal.signal(signal.SIGTERM, term)
 signal.signal(signal.SIGHUP, lambda sig, frame: note("reload"))
 note("started %d" % os.getpid())
+if ready is not None:
+    os.write(ready, b"R")
+    os.close(ready)
 deadline = time.monotonic() + 120
 while time.monotonic() < deadline:
     time.sleep(0.2)
