@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "util/sbuf.h"
+#include "util/utf8.h"
 #include "util/xmalloc.h"
 
 /* A cursor over the path being parsed. */
@@ -96,43 +97,6 @@ addr_is_name_byte(unsigned char c)
 	return addr_is_alnum(c) || c == '-' || c == '.' || c >= 0x80;
 }
 
-/*
- * Returns the length of the well-formed UTF-8 sequence that starts at p
- * (before end), or 0 for an overlong form, a surrogate, a code point past
- * U+10FFFF, a stray continuation byte or a truncated sequence.
- */
-static size_t
-addr_utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;	/* overlong */
-		else if (p[0] == 0xed)
-			hi = 0x9f;	/* surrogates */
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;	/* overlong */
-		else if (p[0] == 0xf4)
-			hi = 0x8f;	/* past U+10FFFF */
-	} else
-		return 0;
-	if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
-
 /* Checks every byte of [p, end): no NUL or control, 8-bit only as UTF-8. */
 static int
 addr_check_bytes(const unsigned char *p, const unsigned char *end, int flags,
@@ -152,7 +116,7 @@ addr_check_bytes(const unsigned char *p, const unsigned char *end, int flags,
 		if (!(flags & ADDR_FLAG_SMTPUTF8))
 			return addr_fail(why,
 			    "non-ASCII character without SMTPUTF8");
-		if ((n = addr_utf8_len(p, end)) == 0)
+		if ((n = utf8_seq_len(p, end, 0)) == 0)
 			return addr_fail(why, "invalid UTF-8 in address");
 		p += n;
 	}
