@@ -82,6 +82,7 @@ static const struct queue_rec queue_recs[] = {
 	{ 'I', "DSN ENVID", "dsn_envid", false, 1, QUEUE_TEXT_MAX,
 	    QUEUE_ENV_FIELD(envid) },
 	{ 'F', "DSN RET", NULL, false, 4, 4, QUEUE_NO_FIELD },
+	{ 'B', "body", NULL, false, 2, 2, QUEUE_NO_FIELD },
 	{ 'R', "recipient", NULL, true, QUEUE_RCPT_FIXED + 1,
 	    QUEUE_RCPT_FIXED + 2 * QUEUE_TEXT_MAX, QUEUE_NO_FIELD },
 	{ 'E', "end of envelope", NULL, true, 8, 8, QUEUE_NO_FIELD },
@@ -99,6 +100,19 @@ static const char *const queue_proto_names[] = {
 static const char *const queue_ret_names[] = {
 	[QUEUE_RET_FULL] = "FULL",
 	[QUEUE_RET_HDRS] = "HDRS",
+};
+
+static const char *const queue_body_names[] = {
+	[QUEUE_BODY_7BIT] = "7BIT",
+	[QUEUE_BODY_8BITMIME] = "8BITMIME",
+	[QUEUE_BODY_BINARYMIME] = "BINARYMIME",
+};
+
+/* The first octet of a body record, by body type. */
+static const unsigned char queue_body_octets[] = {
+	[QUEUE_BODY_7BIT] = '7',
+	[QUEUE_BODY_8BITMIME] = '8',
+	[QUEUE_BODY_BINARYMIME] = 'B',
 };
 
 /* Where a writer is in the order of the format. */
@@ -403,6 +417,11 @@ queue_writer_envelope(struct queue_writer *w,
 		sbuf_set(why, "invalid DSN RET");
 		return -1;
 	}
+	if ((int)env->body < QUEUE_BODY_7BIT ||
+	    (int)env->body > QUEUE_BODY_BINARYMIME) {
+		sbuf_set(why, "invalid body type");
+		return -1;
+	}
 	if (env->sender == NULL) {
 		sbuf_set(why, "no sender");
 		return -1;
@@ -417,6 +436,13 @@ queue_writer_envelope(struct queue_writer *w,
 		} else if (rec->type == 'F' && env->ret != QUEUE_RET_NONE) {
 			value = queue_ret_names[env->ret];
 			queue_put_record(w->buf, 'F', value, strlen(value));
+		} else if (rec->type == 'B' && (env->body != QUEUE_BODY_7BIT ||
+		    env->smtputf8)) {
+			unsigned char body[2];
+
+			body[0] = queue_body_octets[env->body];
+			body[1] = env->smtputf8 ? 1 : 0;
+			queue_put_record(w->buf, 'B', body, sizeof(body));
 		} else if (rec->field != QUEUE_NO_FIELD) {
 			value = *queue_env_field(&copy, rec->field);
 			if (value == NULL || (*value == '\0' && rec->min > 0))
@@ -794,6 +820,22 @@ queue_reader_record(struct queue_reader *r, const struct queue_rec *rec,
 		}
 		env->ret = (enum queue_ret)i;
 		return 0;
+	case 'B':
+		for (i = 0; i < (int)sizeof(queue_body_octets) &&
+		    queue_body_octets[i] != d[0]; i++)
+			continue;
+		if (i == (int)sizeof(queue_body_octets)) {
+			queue_reader_error(r, "unknown body type octet 0x%02x",
+			    d[0]);
+			return -1;
+		}
+		if (d[1] > 1) {
+			queue_reader_error(r, "SMTPUTF8 octet 0x%02x", d[1]);
+			return -1;
+		}
+		env->body = (enum queue_body)i;
+		env->smtputf8 = d[1] == 1;
+		return 0;
 	case 'R':
 		return queue_reader_rcpt(r, d, len);
 	case 'E':
@@ -1103,6 +1145,11 @@ queue_render_envelope(const struct queue_file *qf, struct sbuf *out)
 	if (qf->env.ret != QUEUE_RET_NONE)
 		ret |= sbuf_printf(out, "dsn_ret: %s\n",
 		    queue_ret_names[qf->env.ret]);
+	if (qf->env.body != QUEUE_BODY_7BIT)
+		ret |= sbuf_printf(out, "body: %s\n",
+		    queue_body_names[qf->env.body]);
+	if (qf->env.smtputf8)
+		ret |= sbuf_cat(out, "smtputf8: yes\n");
 	for (size_t i = 0; i < qf->rcpt_count; i++)
 		ret |= queue_render_rcpt(&qf->rcpts[i], out);
 	ret |= sbuf_catc(out, '\n');

@@ -27,6 +27,8 @@
  *		user
  *	['I']	DSN ENVID	1 to 1024	text, xtext-decoded
  *	['F']	DSN RET		4		"FULL" or "HDRS"
+ *	['B']	body		2		see below; absent means
+ *						7BIT without SMTPUTF8
  *	'R'	recipient	7 to 2054	see below; one record per
  *						recipient, at least one
  *	'E'	end of envelope	8		the number of octets of content,
@@ -46,6 +48,14 @@
  *	address	alen octets: text, the address in internal form (addr.h)
  *	orcpt	the rest, 0 to 1024 octets: text, DSN ORCPT as
  *		"addr-type;address", xtext-decoded; empty when not given
+ *
+ * The data of a body record, which the writer leaves out when it would
+ * say 7BIT without SMTPUTF8:
+ *
+ *	body	1 octet: the body type, '7' for 7BIT, '8' for 8BITMIME (RFC
+ *		6152), 'B' for BINARYMIME (RFC 3030)
+ *	utf8	1 octet: 1 when the transaction used SMTPUTF8 (RFC 6531),
+ *		else 0
  *
  * "Text" is UTF-8 without control characters: no octet below 0x20, no
  * 0x7f, no C1 control (U+0080 to U+009F), no malformed, overlong or
@@ -102,6 +112,13 @@ enum queue_ret {
 	QUEUE_RET_HDRS
 };
 
+/* The body type (RFC 6152 BODY=, RFC 3030 BINARYMIME); 0 is the default. */
+enum queue_body {
+	QUEUE_BODY_7BIT,
+	QUEUE_BODY_8BITMIME,
+	QUEUE_BODY_BINARYMIME
+};
+
 /*
  * The envelope of a message apart from its recipients and arrival time.
  * Strings are text (see above) of at most QUEUE_TEXT_MAX octets. The
@@ -117,6 +134,8 @@ struct queue_envelope {
 	const char *auth_user;		/* optional: its AUTH identity */
 	const char *envid;		/* optional: DSN ENVID, decoded */
 	enum queue_ret ret;
+	enum queue_body body;
+	bool smtputf8;		/* the transaction used SMTPUTF8 */
 };
 
 /* One recipient. The writer takes NULL or "" for no orcpt. */
@@ -162,8 +181,8 @@ void queue_writer_set_size_limit(struct queue_writer *w, uint64_t limit);
 
 /*
  * Sets the envelope, once, before any recipient; copies it. 0, or -1 with
- * a reason in why (a field that is not text or too long, no protocol, a
- * second call) and the writer unchanged.
+ * a reason in why (a field that is not text or too long, no protocol, an
+ * unknown DSN RET or body type, a second call) and the writer unchanged.
  */
 int queue_writer_envelope(struct queue_writer *w,
     const struct queue_envelope *env, struct sbuf *why);
@@ -260,7 +279,8 @@ bool queue_file_all_done(const struct queue_file *qf);
 /*
  * Appends to out a readable form of the file, for postern-queue: lines
  * "name: value" for the queue id (when known), arrival time, message
- * size, protocol, each envelope field present and the sender, then one
+ * size, protocol, each envelope field present and the sender, "body:
+ * 8BITMIME" or "body: BINARYMIME" and "smtputf8: yes" when so, then one
  * line per recipient, "recipient: ADDRESS" followed by TAB "done" or TAB
  * "pending", TAB "notify=SUCCESS,FAILURE,DELAY" (or "notify=NEVER") when
  * NOTIFY was given, TAB "orcpt=ORCPT" when ORCPT was given (no text holds

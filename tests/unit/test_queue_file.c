@@ -87,6 +87,8 @@ static const struct queue_envelope full_env = {
 	.auth_user = "alice",
 	.envid = "QQ314159",
 	.ret = QUEUE_RET_HDRS,
+	.body = QUEUE_BODY_8BITMIME,
+	.smtputf8 = true,
 };
 
 static const struct queue_envelope local_env = {
@@ -187,6 +189,8 @@ assert_env_equal(const struct queue_envelope *got,
 	assert_str_or_null("auth user", got->auth_user, want->auth_user);
 	assert_str_or_null("envid", got->envid, want->envid);
 	assert_int_equal(got->ret, want->ret);
+	assert_int_equal(got->body, want->body);
+	assert_int_equal(got->smtputf8, want->smtputf8);
 }
 
 /* Recipients covering every NOTIFY value, with and without ORCPT. */
@@ -429,6 +433,7 @@ f_every_field(struct sbuf *sb)
 	raw_str(sb, 'U', "u");
 	raw_str(sb, 'I', "x+2By");
 	raw_str(sb, 'F', "FULL");
+	raw_rec(sb, 'B', "8\1", 2);
 	raw_rcpt_n(sb, 'D', 8, 1, "b", "utf-8;b");
 	raw_rcpt_n(sb, 'P', 7, 1, "c", "");
 	raw_end(sb, "");
@@ -695,6 +700,111 @@ f_ret_lower(struct sbuf *sb)
 	raw_start(sb);
 	raw_str(sb, 'S', "");
 	raw_str(sb, 'F', "full");
+}
+
+/* A valid file around a body record with the given data. */
+static void
+raw_with_body(struct sbuf *sb, const char *body, size_t len)
+{
+	raw_start(sb);
+	raw_str(sb, 'S', "");
+	raw_rec(sb, 'B', body, len);
+	raw_rcpt(sb, "bob@example.com");
+	raw_end(sb, "x");
+}
+
+static void
+f_body_binary(struct sbuf *sb)
+{
+	raw_with_body(sb, "B\0", 2);
+}
+
+static void
+f_body_7bit_utf8(struct sbuf *sb)
+{
+	raw_with_body(sb, "7\1", 2);
+}
+
+static void
+f_body_7bit_spelt_out(struct sbuf *sb)
+{
+	raw_with_body(sb, "7\0", 2);
+}
+
+static void
+f_body_lower(struct sbuf *sb)
+{
+	raw_with_body(sb, "b\0", 2);
+}
+
+static void
+f_body_nul(struct sbuf *sb)
+{
+	raw_with_body(sb, "\0\0", 2);
+}
+
+static void
+f_body_utf8_ascii(struct sbuf *sb)
+{
+	raw_with_body(sb, "81", 2);
+}
+
+static void
+f_body_utf8_all_ones(struct sbuf *sb)
+{
+	raw_with_body(sb, "8\xff", 2);
+}
+
+static void
+f_body_len_1(struct sbuf *sb)
+{
+	raw_with_body(sb, "8", 1);
+}
+
+static void
+f_body_len_3(struct sbuf *sb)
+{
+	raw_with_body(sb, "8\1\0", 3);
+}
+
+static void
+f_body_len_0(struct sbuf *sb)
+{
+	raw_with_body(sb, "", 0);
+}
+
+static void
+f_body_before_ret(struct sbuf *sb)
+{
+	raw_start(sb);
+	raw_str(sb, 'S', "");
+	raw_rec(sb, 'B', "8\0", 2);
+	raw_str(sb, 'F', "FULL");
+}
+
+static void
+f_body_after_rcpt(struct sbuf *sb)
+{
+	raw_start(sb);
+	raw_str(sb, 'S', "");
+	raw_rcpt(sb, "bob@example.com");
+	raw_rec(sb, 'B', "8\0", 2);
+}
+
+static void
+f_body_twice(struct sbuf *sb)
+{
+	raw_start(sb);
+	raw_str(sb, 'S', "");
+	raw_rec(sb, 'B', "8\0", 2);
+	raw_rec(sb, 'B', "8\0", 2);
+}
+
+static void
+f_body_before_sender(struct sbuf *sb)
+{
+	raw_start(sb);
+	raw_rec(sb, 'B', "8\0", 2);
 }
 
 static void
@@ -1024,6 +1134,30 @@ static const struct file_case file_cases[] = {
 	{ "field after a recipient", f_field_after_rcpt,
 	    "record 6: client address record out of place" },
 	{ "lower-case RET", f_ret_lower, "record 5: unknown DSN RET" },
+	{ "BINARYMIME body", f_body_binary, NULL },
+	{ "7BIT body with SMTPUTF8", f_body_7bit_utf8, NULL },
+	{ "7BIT body spelt out", f_body_7bit_spelt_out, NULL },
+	{ "lower-case body type", f_body_lower,
+	    "record 5: unknown body type octet 0x62" },
+	{ "NUL body type", f_body_nul,
+	    "record 5: unknown body type octet 0x00" },
+	{ "SMTPUTF8 as ASCII '1'", f_body_utf8_ascii,
+	    "record 5: SMTPUTF8 octet 0x31" },
+	{ "SMTPUTF8 all ones", f_body_utf8_all_ones,
+	    "record 5: SMTPUTF8 octet 0xff" },
+	{ "body length 0", f_body_len_0,
+	    "record 5: body record length 0 out of range" },
+	{ "body length 1", f_body_len_1,
+	    "record 5: body record length 1 out of range" },
+	{ "body length 3", f_body_len_3,
+	    "record 5: body record length 3 out of range" },
+	{ "body before RET", f_body_before_ret,
+	    "record 6: DSN RET record out of place" },
+	{ "body after a recipient", f_body_after_rcpt,
+	    "record 6: body record out of place" },
+	{ "body twice", f_body_twice, "record 6: body record out of place" },
+	{ "body before the sender", f_body_before_sender,
+	    "record 4: sender record missing" },
 	{ "unknown record type", f_unknown_type,
 	    "record 5: unknown record type 'Z'" },
 	{ "NUL record type", f_type_nul, "record 4: unknown record type 0x00" },
@@ -1244,8 +1378,8 @@ test_lengths_damaged(void **state)
 		} else
 			pos += 5 + len;
 	}
-	/* V T P S C N H U I F, three recipients, E, X */
-	assert_int_equal(records, 15);
+	/* V T P S C N H U I F B, three recipients, E, X */
+	assert_int_equal(records, 16);
 	free(path);
 	sbuf_free(&data);
 }
@@ -1260,6 +1394,8 @@ test_exact_bytes(void **state)
 		.proto = QUEUE_PROTO_SMTP,
 		.helo = "h",
 		.ret = QUEUE_RET_FULL,
+		.body = QUEUE_BODY_BINARYMIME,
+		.smtputf8 = true,
 	};
 	static const struct queue_rcpt rcpts[] = {
 		{ .address = "c@d", .orcpt = "rfc822;C@D",
@@ -1279,6 +1415,7 @@ test_exact_bytes(void **state)
 	raw_str(want, 'S', "a@b");
 	raw_str(want, 'H', "h");
 	raw_str(want, 'F', "FULL");
+	raw_rec(want, 'B', "B\1", 2);
 	raw_rcpt_n(want, 'P', 6, 3, "c@d", "rfc822;C@D");
 	raw_rcpt_n(want, 'D', 0, 1, "e", "");
 	raw_u64(want, 'E', 3);
@@ -1290,6 +1427,80 @@ test_exact_bytes(void **state)
 	sbuf_free(&data);
 	sbuf_free(&want);
 	sbuf_free(&id);
+}
+
+/* True when the head of the file in data holds a record of type. */
+static bool
+head_has_record(const struct sbuf *data, int type)
+{
+	size_t pos = 0;
+
+	while (pos + 5 <= sbuf_len(data) && data->data[pos] != 'E') {
+		if (data->data[pos] == type)
+			return true;
+		pos += 5 + get_be(data->data + pos + 1, 4);
+	}
+	return false;
+}
+
+/*
+ * Every body type with and without SMTPUTF8 comes back as written; the
+ * body record is there only when it says more than the default, and the
+ * render shows what it says.
+ */
+static void
+test_body_round_trip(void **state)
+{
+	struct fixture *fx = *state;
+	static const enum queue_body bodies[] = { QUEUE_BODY_7BIT,
+		QUEUE_BODY_8BITMIME, QUEUE_BODY_BINARYMIME };
+	static const char *const lines[] = { NULL, "\nbody: 8BITMIME\n",
+		"\nbody: BINARYMIME\n" };
+	struct queue_rcpt rcpt = { .address = "bob@example.com" };
+	struct sbuf *out = sbuf_new(), *data;
+	struct queue_file *qf;
+	char *path;
+
+	for (size_t b = 0; b < NELEM(bodies); b++)
+		for (int u = 0; u < 2; u++) {
+			struct queue_envelope env = local_env;
+
+			env.body = bodies[b];
+			env.smtputf8 = u;
+			path = write_message(fx, &env, &rcpt, 1, "x\n", 2, 2,
+			    NULL);
+			data = slurp(path);
+			assert_int_equal(head_has_record(data, 'B'),
+			    b != 0 || u != 0);
+			qf = open_ok(fx, path, 0);
+			assert_env_equal(&qf->env, &env);
+			sbuf_reset(out);
+			assert_int_equal(queue_file_render(qf, out, fx->why),
+			    0);
+			if (lines[b] != NULL)
+				assert_non_null(strstr(sbuf_str(out),
+				    lines[b]));
+			else
+				assert_null(strstr(sbuf_str(out), "body:"));
+			assert_int_equal(strstr(sbuf_str(out),
+			    "\nsmtputf8: yes\n") != NULL, u);
+			queue_file_close(&qf);
+			unlink(path);
+			free(path);
+			sbuf_free(&data);
+		}
+	/* A file without the record: 7BIT, no SMTPUTF8. */
+	data = sbuf_new();
+	f_minimal(data);
+	path = test_write_file(fx->dir, RAW_ID, sbuf_str(data),
+	    sbuf_len(data));
+	qf = open_ok(fx, path, 0);
+	assert_int_equal(qf->env.body, QUEUE_BODY_7BIT);
+	assert_false(qf->env.smtputf8);
+	queue_file_close(&qf);
+	free(path);
+	sbuf_free(&data);
+	sbuf_free(&out);
 }
 
 /* Commit: one file named by its id, mode 0700, no temporary file left. */
@@ -1538,6 +1749,8 @@ test_render(void **state)
 	    "auth_user: u\n"
 	    "dsn_envid: x+2By\n"
 	    "dsn_ret: FULL\n"
+	    "body: 8BITMIME\n"
+	    "smtputf8: yes\n"
 	    "recipient: b\tdone\tnotify=NEVER\torcpt=utf-8;b\n"
 	    "recipient: c\tpending\tnotify=SUCCESS,FAILURE,DELAY\n"
 	    "\n";
@@ -1857,6 +2070,12 @@ c_bad_ret(struct queue_envelope *env)
 }
 
 static void
+c_bad_body(struct queue_envelope *env)
+{
+	env->body = 3;
+}
+
+static void
 c_no_sender(struct queue_envelope *env)
 {
 	env->sender = NULL;
@@ -1899,6 +2118,12 @@ static int
 m_bad_ret(struct queue_writer **w, struct sbuf *why)
 {
 	return envelope_with(*w, why, c_bad_ret);
+}
+
+static int
+m_bad_body(struct queue_writer **w, struct sbuf *why)
+{
+	return envelope_with(*w, why, c_bad_body);
 }
 
 static int
@@ -2011,6 +2236,7 @@ static const struct misuse_case misuse_cases[] = {
 	{ "no protocol", m_no_proto, "no protocol" },
 	{ "unknown protocol", m_bad_proto, "no protocol" },
 	{ "unknown RET", m_bad_ret, "invalid DSN RET" },
+	{ "unknown body type", m_bad_body, "invalid body type" },
 	{ "no sender", m_no_sender, "no sender" },
 	{ "CRLF in HELO", m_helo_crlf, "HELO name: control character" },
 	{ "Latin-1 ENVID", m_envid_latin1, "DSN ENVID: malformed UTF-8" },
@@ -2107,6 +2333,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_content_sizes, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_exact_bytes, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_body_round_trip, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_everywhere,
