@@ -12,14 +12,9 @@
 
 #include <sys/types.h>
 
-struct sbuf;
+#include "content.h"
 
-/*
- * Reads up to len bytes of message content into buf: the count, 0 at the
- * end, -1 with errno on error. mbox.h declares the same type (C11 allows
- * the repetition), so a caller may include both.
- */
-typedef ssize_t (*content_read_fn)(void *ctx, char *buf, size_t len);
+struct sbuf;
 
 /* What a failed delivery means for the caller's policy. */
 enum maildir_status {

@@ -15,14 +15,9 @@
 
 #include <time.h>
 
-struct sbuf;
+#include "content.h"
 
-/*
- * Reads up to len bytes of message content into buf: the count, 0 at the
- * end, -1 with errno on error. maildir.h declares the same type (C11
- * allows the repetition), so a caller may include both.
- */
-typedef ssize_t (*content_read_fn)(void *ctx, char *buf, size_t len);
+struct sbuf;
 
 /* The outcome of a delivery, for the caller's policy. */
 enum mbox_status {

@@ -299,33 +299,6 @@ master_service_available(void)
 	return available;
 }
 
-/* Copies a master.cf entry into *to. */
-static void
-master_service_copy(struct master_service *to,
-    const struct master_service *from)
-{
-	*to = *from;
-	to->name = xstrdup(from->name);
-	to->host = from->host != NULL ? xstrdup(from->host) : NULL;
-	to->port = from->port != NULL ? xstrdup(from->port) : NULL;
-	to->argv = xcalloc(from->argc + 1, sizeof(*to->argv));
-	for (size_t i = 0; i < from->argc; i++)
-		to->argv[i] = xstrdup(from->argv[i]);
-}
-
-/* Frees the strings of a copied entry. */
-static void
-master_service_clear_cf(struct master_service *s)
-{
-	free(s->name);
-	free(s->host);
-	free(s->port);
-	for (size_t i = 0; i < s->argc; i++)
-		free(s->argv[i]);
-	free(s->argv);
-	memset(s, 0, sizeof(*s));
-}
-
 /* Resolves serv's endpoints under p; 0, or -1 with a reason. */
 static int
 master_service_endpoints(struct master_serv *serv, const struct params *p,
@@ -687,6 +660,6 @@ master_service_free(struct master_serv **servp)
 		free(serv->endpoints[i]);
 	free(serv->endpoints);
 	master_service_addrs_free(&serv->addrs, serv->endpoint_count);
-	master_service_clear_cf(&serv->cf);
+	master_service_clear(&serv->cf);
 	xfree(servp);
 }

@@ -351,7 +351,20 @@ master_split(const struct master_parse *mp, char *line, char ***tok_r,
 	return 0;
 }
 
-static void
+void
+master_service_copy(struct master_service *to,
+    const struct master_service *from)
+{
+	*to = *from;
+	to->name = xstrdup(from->name);
+	to->host = from->host != NULL ? xstrdup(from->host) : NULL;
+	to->port = from->port != NULL ? xstrdup(from->port) : NULL;
+	to->argv = xcalloc(from->argc + 1, sizeof(*to->argv));
+	for (size_t i = 0; i < from->argc; i++)
+		to->argv[i] = xstrdup(from->argv[i]);
+}
+
+void
 master_service_clear(struct master_service *s)
 {
 	free(s->name);

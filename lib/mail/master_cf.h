@@ -81,6 +81,14 @@ struct master_cf *master_cf_load(const char *config_dir,
 /* Frees *mc and sets it to NULL; accepts NULL. */
 void master_cf_free(struct master_cf **mc);
 
+/*
+ * Makes *to a deep copy of *from (owned strings), e.g. to keep it across
+ * a reload after the master_cf it came from is freed.
+ */
+void master_service_copy(struct master_service *to,
+    const struct master_service *from);
+/* Frees the strings of *s (parsed or copied) and zeroes it. */
+void master_service_clear(struct master_service *s);
 /* The service with this name and type, or NULL. */
 const struct master_service *master_cf_find(const struct master_cf *mc,
     const char *name, enum master_type type);

@@ -32,42 +32,6 @@
 		fail_msg("%s: failed: %s", (name), #cond);		\
 } while (0)
 
-/* Message content handed out by src_read() in bounded chunks. */
-struct src {
-	const char *data;
-	size_t len;
-	size_t pos;
-	size_t chunk;		/* most bytes per call; 0: as many as fit */
-	size_t fail_at;		/* fails with EIO at this offset */
-};
-
-static ssize_t
-src_read(void *ctx, char *buf, size_t len)
-{
-	struct src *s = ctx;
-	size_t n = s->len - s->pos;
-
-	if (s->pos >= s->fail_at) {
-		errno = EIO;
-		return -1;
-	}
-	if (n > len)
-		n = len;
-	if (s->chunk > 0 && n > s->chunk)
-		n = s->chunk;
-	if (n > s->fail_at - s->pos)
-		n = s->fail_at - s->pos;
-	memcpy(buf, s->data + s->pos, n);
-	s->pos += n;
-	return (ssize_t)n;
-}
-
-static struct src
-src_text(const char *data, size_t len)
-{
-	return (struct src){ .data = data, .len = len, .fail_at = SIZE_MAX };
-}
-
 /* len bytes of numbered text lines, malloc'ed. */
 static char *
 big_content(size_t len)
@@ -187,9 +151,9 @@ deliver_ok(const char *dir, const char *rel, const char *prefix,
 {
 	char *md = path_in(dir, rel);
 	struct sbuf *why = sbuf_new();
-	struct src s = src_text(content, len);
+	struct test_src s = test_src_text(content, len);
 
-	if (maildir_deliver(md, prefix, src_read, &s, res, why) != 0)
+	if (maildir_deliver(md, prefix, test_src_read, &s, res, why) != 0)
 		fail_msg("delivery to %s failed: %s", md, sbuf_str(why));
 	assert_int_equal(res->status, MAILDIR_OK);
 	assert_int_equal(res->error, 0);
@@ -339,7 +303,7 @@ test_bytes_and_name(void **state)
 		size_t plen = row->prefix == NULL ? 0 : strlen(row->prefix);
 		struct sbuf *rel = sbuf_new(), *want = sbuf_new();
 		struct sbuf *why = sbuf_new();
-		struct src s = src_text(content, row->len);
+		struct test_src s = test_src_text(content, row->len);
 		struct maildir_result res;
 		struct timespec t0, t1;
 		struct name_parts np;
@@ -350,7 +314,7 @@ test_bytes_and_name(void **state)
 		sbuf_printf(rel, "Maildir%zu", i);
 		md = path_in(dir, sbuf_str(rel));
 		t0 = now();
-		if (maildir_deliver(md, row->prefix, src_read, &s, &res,
+		if (maildir_deliver(md, row->prefix, test_src_read, &s, &res,
 		    why) != 0)
 			fail_msg("%s: %s", row->name, sbuf_str(why));
 		t1 = now();
@@ -456,11 +420,11 @@ test_same_second_unique(void **state)
 }
 
 /*
- * Reads like src_read(), but first plants a file in new/ at the name the
+ * Reads like test_src_read(), but first plants a file in new/ at the name the
  * message in tmp/ will be given.
  */
 struct collide {
-	struct src src;
+	struct test_src src;
 	const char *maildir;
 	off_t size;		/* the delivered file's size */
 	char *planted;		/* its path in new/ */
@@ -476,7 +440,7 @@ collide_read(void *ctx, char *buf, size_t len)
 	DIR *d;
 
 	if (c->planted != NULL)
-		return src_read(&c->src, buf, len);
+		return test_src_read(&c->src, buf, len);
 	tmp = path_in(c->maildir, "tmp");
 	new = path_in(c->maildir, "new");
 	name = sbuf_new();
@@ -491,7 +455,7 @@ collide_read(void *ctx, char *buf, size_t len)
 	free(tmp);
 	free(new);
 	sbuf_free(&name);
-	return src_read(&c->src, buf, len);
+	return test_src_read(&c->src, buf, len);
 }
 
 /* A name taken in new/ is never replaced: delivery takes another. */
@@ -500,7 +464,7 @@ test_name_taken_in_new(void **state)
 {
 	char *dir = test_tmpdir(), *md = path_in(dir, "Maildir");
 	struct sbuf *why = sbuf_new();
-	struct collide c = { .src = src_text(BODY, strlen(BODY)),
+	struct collide c = { .src = test_src_text(BODY, strlen(BODY)),
 	    .maildir = md, .size = (off_t)strlen(PREFIX BODY) };
 	struct maildir_result res;
 
@@ -644,7 +608,7 @@ test_hostile_layouts(void **state)
 		const struct layout_row *row = &layout_rows[i];
 		char *dir = test_tmpdir(), *md, *nowhere;
 		struct sbuf *why = sbuf_new();
-		struct src s = src_text(BODY, strlen(BODY));
+		struct test_src s = test_src_text(BODY, strlen(BODY));
 		struct maildir_result res;
 		struct stat st;
 		int files;
@@ -653,7 +617,7 @@ test_hostile_layouts(void **state)
 		files = count_files(dir);
 		md = row->maildir == NULL ? xstrdup("") :
 		    path_in(dir, row->maildir);
-		ROW_CHECK(row->name, maildir_deliver(md, PREFIX, src_read, &s,
+		ROW_CHECK(row->name, maildir_deliver(md, PREFIX, test_src_read, &s,
 		    &res, why) == -1);
 		ROW_CHECK(row->name, res.status == row->status);
 		if (res.error != row->error)
@@ -683,11 +647,11 @@ test_reader_fails(void **state)
 	struct sbuf *why = sbuf_new();
 
 	for (size_t i = 0; i < sizeof(fail_at) / sizeof(fail_at[0]); i++) {
-		struct src s = src_text(big, 300000);
+		struct test_src s = test_src_text(big, 300000);
 		struct maildir_result res;
 
 		s.fail_at = fail_at[i];
-		if (maildir_deliver(md, PREFIX, src_read, &s, &res, why) !=
+		if (maildir_deliver(md, PREFIX, test_src_read, &s, &res, why) !=
 		    -1 || res.status != MAILDIR_TEMP || res.error != EIO ||
 		    res.path != NULL ||
 		    strstr(sbuf_str(why), "read message content") == NULL)
@@ -735,7 +699,7 @@ test_unwritable_new(void **state)
 {
 	char *dir = test_tmpdir(), *md, *new;
 	struct sbuf *why = sbuf_new();
-	struct src s = src_text(BODY, strlen(BODY));
+	struct test_src s = test_src_text(BODY, strlen(BODY));
 	struct maildir_result res;
 
 	become_unprivileged(dir);
@@ -743,7 +707,7 @@ test_unwritable_new(void **state)
 	new = path_in(dir, "Maildir/new");
 	assert_int_equal(chmod(new, 0500), 0);
 	md = path_in(dir, "Maildir");
-	assert_int_equal(maildir_deliver(md, PREFIX, src_read, &s, &res,
+	assert_int_equal(maildir_deliver(md, PREFIX, test_src_read, &s, &res,
 	    why), -1);
 	assert_int_equal(res.status, MAILDIR_PERM);
 	assert_int_equal(res.error, EACCES);

@@ -40,42 +40,6 @@
 		fail_msg("%s: failed: %s", (name), #cond);		\
 } while (0)
 
-/* Message content handed out by src_read() in bounded chunks. */
-struct src {
-	const char *data;
-	size_t len;
-	size_t pos;
-	size_t chunk;		/* most bytes per call; 0: as many as fit */
-	size_t fail_at;		/* fails with EIO at this offset */
-};
-
-static ssize_t
-src_read(void *ctx, char *buf, size_t len)
-{
-	struct src *s = ctx;
-	size_t n = s->len - s->pos;
-
-	if (s->pos >= s->fail_at) {
-		errno = EIO;
-		return -1;
-	}
-	if (n > len)
-		n = len;
-	if (s->chunk > 0 && n > s->chunk)
-		n = s->chunk;
-	if (n > s->fail_at - s->pos)
-		n = s->fail_at - s->pos;
-	memcpy(buf, s->data + s->pos, n);
-	s->pos += n;
-	return (ssize_t)n;
-}
-
-static struct src
-src_text(const char *data, size_t len)
-{
-	return (struct src){ .data = data, .len = len, .fail_at = SIZE_MAX };
-}
-
 /* dir/rel, malloc'ed. */
 static char *
 path_in(const char *dir, const char *rel)
@@ -142,16 +106,6 @@ no_lock(const char *path)
 	return none;
 }
 
-static long long
-ms_since(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (long long)(t1.tv_sec - t0->tv_sec) * 1000 +
-	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 static void
 pause_ms(long ms)
 {
@@ -165,9 +119,9 @@ pause_ms(long ms)
 static enum mbox_status
 deliver_body(const char *path, struct sbuf *why)
 {
-	struct src s = src_text(BODY, strlen(BODY));
+	struct test_src s = test_src_text(BODY, strlen(BODY));
 
-	return mbox_deliver(path, SENDER, ARRIVAL, PREFIX, src_read, &s, why);
+	return mbox_deliver(path, SENDER, ARRIVAL, PREFIX, test_src_read, &s, why);
 }
 
 struct from_row {
@@ -202,14 +156,14 @@ test_from_line(void **state)
 	for (size_t i = 0; i < sizeof(from_rows) / sizeof(from_rows[0]);
 	    i++) {
 		const struct from_row *row = &from_rows[i];
-		struct src s = src_text("x\n", 2);
+		struct test_src s = test_src_text("x\n", 2);
 		struct sbuf *name = sbuf_new();
 		char *path;
 
 		sbuf_printf(name, "mbox%zu", i);
 		path = path_in(dir, sbuf_str(name));
 		if (mbox_deliver(path, row->sender, row->arrival, NULL,
-		    src_read, &s, why) != MBOX_OK)
+		    test_src_read, &s, why) != MBOX_OK)
 			fail_msg("%s: %s", row->name, sbuf_str(why));
 		sbuf_setf(want, "%sx\n\n", row->line);
 		assert_file_is(path, sbuf_str(want), sbuf_len(want));
@@ -273,13 +227,13 @@ test_quoting(void **state)
 
 		for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]);
 		    c++) {
-			struct src s = src_text(row->content, row->len);
+			struct test_src s = test_src_text(row->content, row->len);
 			struct sbuf *got;
 
 			s.chunk = chunks[c];
 			unlink(path);
 			if (mbox_deliver(path, SENDER, ARRIVAL, PREFIX,
-			    src_read, &s, why) != MBOX_OK)
+			    test_src_read, &s, why) != MBOX_OK)
 				fail_msg("%s: %s", row->name, sbuf_str(why));
 			sbuf_set(want, FROM_LINE PREFIX);
 			sbuf_catn(want, row->want, row->want_len);
@@ -305,10 +259,10 @@ test_prefix_quoted(void **state)
 {
 	char *dir = test_tmpdir(), *path = path_in(dir, "mbox");
 	struct sbuf *why = sbuf_new();
-	struct src s = src_text("From b\n", 7);
+	struct test_src s = test_src_text("From b\n", 7);
 
 	assert_int_equal(mbox_deliver(path, SENDER, ARRIVAL, "From a\nX: y\n",
-	    src_read, &s, why), MBOX_OK);
+	    test_src_read, &s, why), MBOX_OK);
 	assert_file_is(path, BYTES(FROM_LINE ">From a\nX: y\n>From b\n\n"));
 	free(path);
 	sbuf_free(&why);
@@ -402,7 +356,7 @@ test_reader_fails(void **state)
 	for (size_t o = 0; o < sizeof(old) / sizeof(old[0]); o++) {
 		for (size_t i = 0; i < sizeof(fail_at) / sizeof(fail_at[0]);
 		    i++) {
-			struct src s = src_text(big, 300000);
+			struct test_src s = test_src_text(big, 300000);
 			enum mbox_status status;
 
 			unlink(path);
@@ -410,7 +364,7 @@ test_reader_fails(void **state)
 				free(test_write_text(dir, "mbox", old[o]));
 			s.fail_at = fail_at[i];
 			status = mbox_deliver(path, SENDER, ARRIVAL, PREFIX,
-			    src_read, &s, why);
+			    test_src_read, &s, why);
 			if (status != MBOX_TEMP || strstr(sbuf_str(why),
 			    "read message content") == NULL)
 				fail_msg("old %zu, fail at %zu: status %d, %s",
@@ -562,11 +516,11 @@ test_arrival_out_of_range(void **state)
 {
 	char *dir = test_tmpdir(), *path = path_in(dir, "mbox");
 	struct sbuf *why = sbuf_new();
-	struct src s = src_text(BODY, strlen(BODY));
+	struct test_src s = test_src_text(BODY, strlen(BODY));
 	time_t huge = (time_t)(((unsigned long long)1 << 62));
 	struct stat st;
 
-	assert_int_equal(mbox_deliver(path, SENDER, huge, PREFIX, src_read,
+	assert_int_equal(mbox_deliver(path, SENDER, huge, PREFIX, test_src_read,
 	    &s, why), MBOX_PERM);
 	assert_non_null(strstr(sbuf_str(why), "arrival time"));
 	assert_int_equal(lstat(path, &st), -1);
@@ -627,7 +581,7 @@ test_fcntl_lock_held(void **state)
 	fork_fcntl_holder(path, &release);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(deliver_body(path, why), MBOX_TEMP);
-	waited = ms_since(&t0);
+	waited = test_ms_since(&t0);
 	assert_true(waited >= WAIT_MS);
 	assert_true(waited < 10 * 1000);
 	assert_non_null(strstr(sbuf_str(why), "locked"));
@@ -696,7 +650,7 @@ test_dotlock_age(void **state)
 			assert_file_is(path, BYTES(MESSAGE MESSAGE));
 			ROW_CHECK(rows[i].name, no_lock(path));
 		} else {
-			ROW_CHECK(rows[i].name, ms_since(&t0) >= WAIT_MS);
+			ROW_CHECK(rows[i].name, test_ms_since(&t0) >= WAIT_MS);
 			ROW_CHECK(rows[i].name,
 			    strstr(sbuf_str(why), "locked") != NULL);
 			assert_file_is(path, BYTES(MESSAGE));
@@ -848,7 +802,7 @@ test_replaced_while_waiting(void **state)
 
 /* What the reader saw of the locks while the message was written. */
 struct probe {
-	struct src src;
+	struct test_src src;
 	const char *path;
 	bool probed;
 	bool dotlock_ours;	/* path.lock held our pid */
@@ -863,7 +817,7 @@ probe_read(void *ctx, char *buf, size_t len)
 	struct sbuf *data, *want;
 
 	if (p->probed)
-		return src_read(&p->src, buf, len);
+		return test_src_read(&p->src, buf, len);
 	p->probed = true;
 	lock = lock_of(p->path);
 	data = slurp(lock);
@@ -885,7 +839,7 @@ probe_read(void *ctx, char *buf, size_t len)
 	free(lock);
 	sbuf_free(&data);
 	sbuf_free(&want);
-	return src_read(&p->src, buf, len);
+	return test_src_read(&p->src, buf, len);
 }
 
 /* Both locks are held while the content is written. */
@@ -894,7 +848,7 @@ test_locks_held_while_writing(void **state)
 {
 	char *dir = test_tmpdir(), *path = path_in(dir, "mbox");
 	struct sbuf *why = sbuf_new();
-	struct probe p = { .src = src_text(BODY, strlen(BODY)), .path = path };
+	struct probe p = { .src = test_src_text(BODY, strlen(BODY)), .path = path };
 
 	assert_int_equal(mbox_deliver(path, SENDER, ARRIVAL, PREFIX,
 	    probe_read, &p, why), MBOX_OK);

@@ -21,6 +21,7 @@
 
 #include "testutil.h"
 #include "smtpd_data.h"
+#include "util/safe_file.h"
 #include "util/sbuf.h"
 #include "util/stream.h"
 #include "util/xmalloc.h"
@@ -72,35 +73,6 @@ sink_init(struct sink *k, size_t fail_at)
 	k->fail_at = fail_at;
 }
 
-static long
-ms_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t0->tv_sec) * 1000 +
-	    (now.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-/* write() all of it; the client side of a test. */
-static int
-put_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * Forks a client that writes len bytes of data over a socketpair in
  * pieces of piece bytes (0: all at once), pausing between them so the
@@ -124,7 +96,7 @@ client(const void *data, size_t len, size_t piece, bool stall, int ms)
 		close(fds[0]);
 		while (len > 0) {
 			n = piece == 0 || piece > len ? len : piece;
-			if (put_all(fds[1], p, n) < 0)
+			if (safe_write_all(fds[1], p, n) < 0)
 				_exit(1);
 			p += n;
 			len -= n;
@@ -421,7 +393,7 @@ test_data_timeout(void **state)
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		assert_int_equal(smtpd_data_read(in, &default_limits,
 		    sink_put, &k, &res), DATA_TIMEOUT);
-		assert_true(ms_since(&t0) < LONG_MS / 2);
+		assert_true(test_ms_since(&t0) < LONG_MS / 2);
 		assert_string_equal(sbuf_str(k.got), rows[i].stored);
 		stream_free(&in);
 		assert_int_equal(test_child_wait(), 0);
@@ -708,7 +680,7 @@ test_bdat_timeout(void **state)
 	smtpd_bdat_begin(&st, &default_limits, sink_put, &k);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(smtpd_bdat_read(in, 100, true, &st), DATA_TIMEOUT);
-	assert_true(ms_since(&t0) < LONG_MS / 2);
+	assert_true(test_ms_since(&t0) < LONG_MS / 2);
 	assert_int_equal(k.calls, 0);
 	stream_free(&in);
 	assert_int_equal(test_child_wait(), 0);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "util/safe_file.h"
 #include "util/sbuf.h"
 #include "util/stream.h"
 #include "util/xmalloc.h"
@@ -29,35 +30,6 @@ make_pair(int fds[2])
 {
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 	    fds), 0);
-}
-
-static long
-ms_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t0->tv_sec) * 1000 +
-	    (now.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-/* write() all of it; the peer side of a test. */
-static int
-put_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /*
@@ -78,7 +50,7 @@ feed(int fds[2], const void *data, size_t len, size_t piece)
 		close(fds[0]);
 		while (len > 0) {
 			n = piece == 0 || piece > len ? len : piece;
-			if (put_all(fds[1], p, n) < 0)
+			if (safe_write_all(fds[1], p, n) < 0)
 				_exit(1);
 			p += n;
 			len -= n;
@@ -214,7 +186,7 @@ test_lines_whole(void **state)
 	for (c = line_cases; c < line_cases + sizeof(line_cases) /
 	    sizeof(line_cases[0]); c++) {
 		make_pair(fds);
-		assert_int_equal(put_all(fds[1], c->input, c->input_len), 0);
+		assert_int_equal(safe_write_all(fds[1], c->input, c->input_len), 0);
 		close(fds[1]);
 		s = stream_open(fds[0], LONG_MS);
 		check_lines(s, c);
@@ -251,7 +223,7 @@ test_lines_pipe(void **state)
 	int p[2];
 
 	assert_int_equal(pipe(p), 0);
-	assert_int_equal(put_all(p[1], c.input, c.input_len), 0);
+	assert_int_equal(safe_write_all(p[1], c.input, c.input_len), 0);
 	close(p[1]);
 	s = stream_open(p[0], LONG_MS);
 	check_lines(s, &c);
@@ -286,7 +258,7 @@ test_lines_buffer_boundary(void **state)
 	sbuf_catn(input, a, STREAM_BUF_SIZE - 2 - 1);
 	sbuf_cat(input, "\rb\n");
 	make_pair(fds);
-	assert_int_equal(put_all(fds[1], sbuf_str(input), sbuf_len(input)),
+	assert_int_equal(safe_write_all(fds[1], sbuf_str(input), sbuf_len(input)),
 	    0);
 	close(fds[1]);
 	s = stream_open(fds[0], LONG_MS);
@@ -348,7 +320,7 @@ test_lines_sbuf_limit(void **state)
 	int fds[2];
 
 	make_pair(fds);
-	assert_int_equal(put_all(fds[1], BYTES("abcdef\r\nabc\r\n")), 0);
+	assert_int_equal(safe_write_all(fds[1], BYTES("abcdef\r\nabc\r\n")), 0);
 	close(fds[1]);
 	s = stream_open(fds[0], LONG_MS);
 	sbuf_set_limit(line, 3);
@@ -372,11 +344,11 @@ test_read_timeout(void **state)
 	int fds[2];
 
 	make_pair(fds);
-	assert_int_equal(put_all(fds[1], BYTES("HEL")), 0);
+	assert_int_equal(safe_write_all(fds[1], BYTES("HEL")), 0);
 	s = stream_open(fds[0], 200);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(stream_read_line(s, line, 100), LINE_TIMEOUT);
-	ms = ms_since(&t0);
+	ms = test_ms_since(&t0);
 	assert_true(ms >= 200 && ms < 5000);
 	assert_non_null(stream_error(s));
 	assert_non_null(strstr(stream_error(s), "read timed out"));
@@ -384,7 +356,7 @@ test_read_timeout(void **state)
 	/* Reading has ended; a last reply can still be sent. */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(stream_read_line(s, line, 100), LINE_TIMEOUT);
-	assert_true(ms_since(&t0) < 150);
+	assert_true(test_ms_since(&t0) < 150);
 	assert_int_equal(stream_puts(s, "421 timeout\r\n"), 0);
 	assert_int_equal(stream_flush(s), 0);
 	assert_int_equal(read(fds[1], buf, sizeof(buf)), 13);
@@ -423,7 +395,7 @@ test_read_trickle(void **state)
 	s = stream_open(fds[0], 300);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(stream_read_line(s, line, 1000000), LINE_TIMEOUT);
-	assert_true(ms_since(&t0) < 3000);
+	assert_true(test_ms_since(&t0) < 3000);
 	stream_free(&s);
 	assert_int_equal(test_child_wait(), 0);
 	sbuf_free(&line);
@@ -493,7 +465,7 @@ test_write_timeout(void **state)
 		for (i = 0; i < 1000 && ret == 0; i++)
 			ret = stream_write(s, chunk, i == 0 ? 100 : 65536);
 		assert_int_equal(ret, -1);
-		assert_true(ms_since(&t0) < 5000);
+		assert_true(test_ms_since(&t0) < 5000);
 		assert_non_null(strstr(stream_error(s), "write timed out"));
 		stream_free(&s);
 		close(fds[1]);
@@ -600,7 +572,7 @@ test_flush_before_wait(void **state)
 			got += (size_t)n;
 		if (got != 11 || memcmp(buf, "220 ready\r\n", 11) != 0)
 			_exit(1);
-		_exit(put_all(fds[1], BYTES("EHLO x\r\n")) < 0 ? 2 : 0);
+		_exit(safe_write_all(fds[1], BYTES("EHLO x\r\n")) < 0 ? 2 : 0);
 	}
 	close(fds[1]);
 	s = stream_open(fds[0], LONG_MS);
@@ -696,7 +668,7 @@ test_read_some(void **state)
 	int fds[2];
 
 	make_pair(fds);
-	assert_int_equal(put_all(fds[1], BYTES("hello world")), 0);
+	assert_int_equal(safe_write_all(fds[1], BYTES("hello world")), 0);
 	s = stream_open(fds[0], LONG_MS);
 	assert_int_equal(stream_read(s, buf, 5, &got), LINE_OK);
 	assert_int_equal(got, 5);
@@ -722,7 +694,7 @@ test_pending_discard(void **state)
 	int fds[2];
 
 	make_pair(fds);
-	assert_int_equal(put_all(fds[1],
+	assert_int_equal(safe_write_all(fds[1],
 	    BYTES("STARTTLS\r\nMAIL FROM:<evil>\r\n")), 0);
 	s = stream_open(fds[0], LONG_MS);
 	assert_int_equal(stream_pending(s), 0);
@@ -731,7 +703,7 @@ test_pending_discard(void **state)
 	assert_int_equal(stream_pending(s), 18);
 	stream_discard_pending(s);
 	assert_int_equal(stream_pending(s), 0);
-	assert_int_equal(put_all(fds[1], BYTES("NOOP\r\n")), 0);
+	assert_int_equal(safe_write_all(fds[1], BYTES("NOOP\r\n")), 0);
 	assert_int_equal(stream_read_line(s, line, 100), LINE_OK);
 	assert_string_equal(sbuf_str(line), "NOOP");
 	assert_int_equal(stream_pending(s), 0);

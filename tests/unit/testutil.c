@@ -7,12 +7,14 @@
 #include <sys/wait.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/msg.h"
@@ -204,4 +206,42 @@ test_child_wait(void)
 	test_child_pid = -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) :
 	    128 + WTERMSIG(status);
+}
+
+ssize_t
+test_src_read(void *ctx, char *buf, size_t len)
+{
+	struct test_src *s = ctx;
+	size_t n = s->len - s->pos;
+
+	if (s->pos >= s->fail_at) {
+		errno = EIO;
+		return -1;
+	}
+	if (n > len)
+		n = len;
+	if (s->chunk > 0 && n > s->chunk)
+		n = s->chunk;
+	if (n > s->fail_at - s->pos)
+		n = s->fail_at - s->pos;
+	memcpy(buf, s->data + s->pos, n);
+	s->pos += n;
+	return (ssize_t)n;
+}
+
+struct test_src
+test_src_text(const char *data, size_t len)
+{
+	return (struct test_src){ .data = data, .len = len,
+	    .fail_at = SIZE_MAX };
+}
+
+long
+test_ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 +
+	    (now.tv_nsec - t0->tv_nsec) / 1000000;
 }

@@ -70,4 +70,22 @@ int test_child_teardown(void **state);
 /* Waits for test_child_pid; its exit status, or 128 + signal. */
 int test_child_wait(void);
 
+struct timespec;
+/* Milliseconds elapsed on the monotonic clock since *t0. */
+long test_ms_since(const struct timespec *t0);
+
+/* Message content handed out by test_src_read() in bounded chunks. */
+struct test_src {
+	const char *data;
+	size_t len;
+	size_t pos;
+	size_t chunk;		/* most bytes per call; 0: as many as fit */
+	size_t fail_at;		/* fails with EIO at this offset */
+};
+
+/* A content reader over a struct test_src (ctx): bytes, 0, or -1 EIO. */
+ssize_t test_src_read(void *ctx, char *buf, size_t len);
+/* A source of the len bytes at data that never fails. */
+struct test_src test_src_text(const char *data, size_t len);
+
 #endif
