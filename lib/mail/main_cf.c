@@ -113,36 +113,17 @@ main_cf_find(const struct main_cf *cf, const char *name, size_t len)
 	return NO_SLOT;
 }
 
-/* Index of the parameter named name[0..len), or NO_SLOT. */
-static size_t
-main_cf_find_param(const char *name, size_t len)
-{
-	size_t lo = 0, hi = PARAM_COUNT;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int r = main_cf_name_cmp(name, len, params_table[mid].name);
-
-		if (r == 0)
-			return mid;
-		if (r < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NO_SLOT;
-}
-
 /* The cache slot that holds name's value, or NO_SLOT when undefined. */
 static size_t
 main_cf_slot_of(const struct main_cf *cf, const char *name, size_t len)
 {
 	size_t i = main_cf_find(cf, name, len);
+	const struct param_def *def;
 
 	if (i != NO_SLOT)
 		return i;
-	i = main_cf_find_param(name, len);
-	return i == NO_SLOT ? NO_SLOT : cf->count + i;
+	def = params_find_len(name, len);
+	return def == NULL ? NO_SLOT : cf->count + (size_t)(def - params_table);
 }
 
 static const char *

@@ -48,19 +48,39 @@ static const char *const params_type_names[] = {
 	[PARAM_MAPS] = "lookup tables",
 };
 
+/* A name that need not be NUL-terminated, as bsearch() key. */
+struct params_key {
+	const char *name;
+	size_t len;
+};
+
 static int
 params_compare(const void *key, const void *elem)
 {
+	const struct params_key *k = key;
 	const struct param_def *def = elem;
+	int r = strncmp(k->name, def->name, k->len);
 
-	return strcmp(key, def->name);
+	if (r != 0)
+		return r;
+	return def->name[k->len] == '\0' ? 0 : -1;
+}
+
+const struct param_def *
+params_find_len(const char *name, size_t len)
+{
+	struct params_key key = {name, len};
+
+	if (memchr(name, '\0', len) != NULL)
+		return NULL;
+	return bsearch(&key, params_table, PARAM_COUNT,
+	    sizeof(params_table[0]), params_compare);
 }
 
 const struct param_def *
 params_find(const char *name)
 {
-	return bsearch(name, params_table, PARAM_COUNT,
-	    sizeof(params_table[0]), params_compare);
+	return params_find_len(name, strlen(name));
 }
 
 const char *

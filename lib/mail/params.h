@@ -88,6 +88,8 @@ extern const struct param_def params_table[PARAM_COUNT];
 
 /* The definition named name, or NULL when there is none. */
 const struct param_def *params_find(const char *name);
+/* The same for the name name[0..len), which need not end in a NUL. */
+const struct param_def *params_find_len(const char *name, size_t len);
 /* True when s holds a control character other than tab (refused). */
 bool params_has_ctl(const char *s);
 /* The type's name as the manual pages write it ("time", "size", ...). */

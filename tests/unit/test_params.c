@@ -65,6 +65,13 @@ test_find(void **state)
 	for (size_t i = 0; i < NROWS(misses); i++)
 		if (params_find(misses[i]) != NULL)
 			fail_msg("found \"%s\"", misses[i]);
+	/* Names that are a prefix of the text, as $name expansion sees them. */
+	assert_string_equal(params_find_len("max_use}x", 7)->name, "max_use");
+	assert_null(params_find_len("max_use", 3));
+	assert_null(params_find_len("max_use", 0));
+	assert_null(params_find_len("max\0use", 7));
+	assert_string_equal(params_find_len("mydomainx", 8)->name,
+	    "mydomain");
 }
 
 struct value_row {
