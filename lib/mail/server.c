@@ -26,6 +26,7 @@
 #include "mail/main_cf.h"
 #include "mail/master_proto.h"
 #include "mail/params.h"
+#include "util/event.h"
 #include "util/msg.h"
 #include "util/safe_file.h"
 #include "util/sbuf.h"
@@ -53,11 +54,18 @@ static struct params *server_params_loaded;
 static bool server_single;
 static volatile sig_atomic_t server_stopping;
 static int server_listen_count;	/* for the SIGTERM handler */
+static struct event_loop *server_loop_event;	/* SERVER_EVENT */
 
 const struct params *
 server_params(void)
 {
 	return server_params_loaded;
+}
+
+struct event_loop *
+server_event_loop(void)
+{
+	return server_loop_event;
 }
 
 bool
@@ -335,6 +343,97 @@ server_loop(const struct server_def *def, const struct server_args *a)
 	exit(0);
 }
 
+/* The context of a SERVER_EVENT listener. */
+struct server_listener {
+	const struct server_def *def;
+	const struct server_args *args;
+};
+
+/* SERVER_EVENT: a listener is ready: a wake-up or a new connection. */
+static void
+server_event_listener(struct event_loop *loop, int fd, unsigned int ready,
+    void *ctx)
+{
+	const struct server_listener *l = ctx;
+	int conn;
+
+	(void)loop;
+	(void)ready;
+	if (l->def->accept == NULL) {
+		server_take_trigger(l->def, l->args->type, fd);
+		return;
+	}
+	if ((conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != ECONNABORTED && errno != EINTR)
+			msg_warn("accept: %m");
+		return;
+	}
+	l->def->accept(conn, l->args->service);
+}
+
+/* SERVER_EVENT: SIGTERM, or master gone (the status pipe failed). */
+static void __attribute__((noreturn))
+server_event_exit(const struct server_def *def)
+{
+	if (def->stop != NULL)
+		def->stop();
+	exit(0);
+}
+
+static void
+server_event_term(struct event_loop *loop, int signo, void *ctx)
+{
+	(void)loop;
+	(void)signo;
+	server_event_exit(ctx);
+}
+
+static void
+server_event_master_gone(struct event_loop *loop, int fd, unsigned int ready,
+    void *ctx)
+{
+	(void)loop;
+	(void)fd;
+	(void)ready;
+	server_event_exit(ctx);
+}
+
+/* Sets up the event loop and the listeners of a SERVER_EVENT daemon. */
+static void
+server_event_setup(const struct server_def *def, const struct server_args *a)
+{
+	static struct server_listener listener;
+	struct sbuf *why = sbuf_new();
+
+	if ((server_loop_event = event_loop_new(why)) == NULL)
+		msg_fatal("%s", sbuf_str(why));
+	listener.def = def;
+	listener.args = a;
+	for (int i = 0; i < a->listen_count; i++)
+		if (event_fd_add(server_loop_event, MASTER_LISTEN_FD + i,
+		    EVENT_READ, server_event_listener, &listener, why) < 0)
+			msg_fatal("%s", sbuf_str(why));
+	if (event_fd_add(server_loop_event, MASTER_STATUS_FD, 0,
+	    server_event_master_gone, (void *)def, why) < 0 ||
+	    event_signal_add(server_loop_event, SIGTERM, server_event_term,
+	    (void *)def, why) < 0)
+		msg_fatal("%s", sbuf_str(why));
+	sbuf_free(&why);
+}
+
+/* Runs a SERVER_EVENT daemon's loop until it exits. */
+static void __attribute__((noreturn))
+server_event_run(const struct server_def *def)
+{
+	struct sbuf *why = sbuf_new();
+
+	server_report(MASTER_STAT_AVAIL);
+	if (event_loop_run(server_loop_event, why) < 0)
+		msg_fatal("%s", sbuf_str(why));
+	server_event_exit(def);
+}
+
 /* Checks the descriptors master passes and makes listeners non-blocking. */
 static void
 server_check_fds(const struct server_args *a)
@@ -382,8 +481,12 @@ server_main(int argc, char **argv, const struct server_def *def)
 	if (def->pre_drop != NULL)
 		def->pre_drop(server_params_loaded);
 	server_drop_privileges(&a, def);
+	if (def->kind == SERVER_EVENT)
+		server_event_setup(def, &a);
 	if (def->init != NULL)
 		def->init(server_params_loaded);
 	msg_debug("service %s ready", a.service);
+	if (def->kind == SERVER_EVENT)
+		server_event_run(def);
 	server_loop(def, &a);
 }

@@ -15,8 +15,8 @@ SRCDIR = pathlib.Path(os.environ.get("POSTERN_SRCDIR", "../..")).resolve()
 
 def tool_path(name):
     """Path of a built program, by its installed name (e.g. postern-map)."""
-    for sub in ("tools", "master", "smtpd", "queue", "local", "smtp",
-                "tests/service"):
+    for sub in ("tools", "master", "smtpd", "queue", "local", "anvil",
+                "smtp", "tests/service"):
         p = BUILDDIR / sub / name
         if p.exists():
             return p
@@ -48,6 +48,20 @@ def instance():
     from instance import Instance, make_root, remove_root
     root = make_root()
     inst = Instance(root)
+    try:
+        yield inst
+    finally:
+        inst.stop()
+        remove_root(root)
+
+
+@pytest.fixture
+def mta():
+    """A created but not started instance with the mail daemons (smtpd,
+    qmgr, local, anvil) in its master.cf; stopped afterwards."""
+    from instance import MAIL_DAEMONS, Instance, make_root, remove_root
+    root = make_root()
+    inst = Instance(root, daemons=MAIL_DAEMONS)
     try:
         yield inst
     finally:

@@ -20,6 +20,9 @@ import time
 from conftest import BUILDDIR, tool_path
 
 SERVICE_PROGRAMS = ("test-echo", "test-crash", "test-trigger")
+# The mail daemons, linked into the daemon directory when asked for, so
+# that "postern init" writes their master.cf lines.
+MAIL_DAEMONS = ("smtpd", "qmgr", "local", "anvil")
 
 
 def wait_for(predicate, timeout=20.0, interval=0.05, what="condition"):
@@ -95,14 +98,14 @@ def alive(pid):
 class Instance:
     """One Postern instance under a temporary directory."""
 
-    def __init__(self, root):
+    def __init__(self, root, daemons=()):
         self.root = pathlib.Path(root)
         self.system = os.geteuid() == 0
         self.port_base = free_port_base()
         self.dir = self.root / "inst"
         self.daemon_dir = self.root / "libexec"
         self.daemon_dir.mkdir()
-        for name in ("master",) + SERVICE_PROGRAMS:
+        for name in ("master",) + SERVICE_PROGRAMS + tuple(daemons):
             os.symlink(tool_path(name), self.daemon_dir / name)
         self.master = None
         self.seen = set()

@@ -1,0 +1,2 @@
+/* anvil_clnt - placeholder until the anvil client is written. */
+#include "mail/anvil_clnt.h"

@@ -1,0 +1,2 @@
+/* resolve - being written. */
+#include "mail/resolve.h"

@@ -1,0 +1,8 @@
+/* qmgr - placeholder until the daemon is written. */
+#include <stdlib.h>
+
+int
+main(void)
+{
+	return EXIT_FAILURE;
+}

@@ -1,0 +1,7 @@
+/* test_deliver_req - being written. */
+int main(void);
+int
+main(void)
+{
+	return 0;
+}
