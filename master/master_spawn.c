@@ -35,6 +35,7 @@
 #include "util/event.h"
 #include "util/msg.h"
 #include "util/sbuf.h"
+#include "util/unix_sock.h"
 #include "util/xmalloc.h"
 
 #define MASTER_STATUS_BATCH	64	/* status records per read */
@@ -274,31 +275,17 @@ master_spawn_trigger(struct master_serv *serv)
 {
 	const char *path = serv->endpoints[0];
 	char c = MASTER_TRIGGER_WAKEUP;
-	struct sockaddr_un sun;
-	int fd;
+	struct sbuf *why;
 
 	if (serv->cf.type == MASTER_FIFO) {
 		if (write(serv->fds[0], &c, 1) < 0 && errno != EAGAIN)
 			msg_warn("wake up %s: %m", path);
 		return;
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	/* The length was checked against sun_path by master_service_new(). */
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) < 0) {
-		msg_warn("wake up %s: socket: %m", path);
-		return;
-	}
-	/* A full backlog (EAGAIN) means wake-ups are already waiting. */
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		if (errno != EAGAIN)
-			msg_warn("wake up %s: connect: %m", path);
-	} else if (send(fd, &c, 1, MSG_NOSIGNAL) < 0) {
-		msg_warn("wake up %s: %m", path);
-	}
-	close(fd);
+	why = sbuf_new();
+	if (trigger_send(path, c, why) < 0)
+		msg_warn("wake up %s: %s", path, sbuf_str(why));
+	sbuf_free(&why);
 }
 
 /* Timer: wakes the service up and sets the next wake-up. */

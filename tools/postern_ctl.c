@@ -39,11 +39,11 @@
 #include "util/safe_file.h"
 #include "util/sbuf.h"
 #include "util/strutil.h"
+#include "util/unix_sock.h"
 #include "util/xmalloc.h"
 
 #define CTL_START_WAIT	10	/* seconds for master to take its lock */
 #define CTL_STOP_EXTRA	5	/* seconds beyond master_stop_timeout */
-#define CTL_TRIGGER_WAIT 10	/* seconds to hand qmgr its wake-up */
 #define CTL_POLL_NS	20000000L	/* between two looks at the lock */
 #define CTL_PID_MAX	64	/* bytes of a pid file */
 #define CTL_PROC_MAX	65536	/* bytes of a /proc stat or cmdline */
@@ -468,50 +468,21 @@ ctl_status(const char *config_dir)
 static int
 ctl_trigger(const char *path, enum master_type type, struct sbuf *why)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct timeval limit = { CTL_TRIGGER_WAIT, 0 };
 	const char byte = MASTER_TRIGGER_FLUSH;
 	int fd;
 
-	if (type == MASTER_FIFO) {
-		fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0) {
-			sbuf_setf(why, "open %s: %m", path);
-			return -1;
-		}
-	} else {
-		if (strlen(path) >= sizeof(sun.sun_path)) {
-			sbuf_setf(why, "socket path %s is too long", path);
-			return -1;
-		}
-		memcpy(sun.sun_path, path, strlen(path) + 1);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			sbuf_setf(why, "socket: %m");
-			return -1;
-		}
-		/* Bounds connect() and write() when the backlog is full. */
-		if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit,
-		    sizeof(limit)) < 0) {
-			sbuf_setf(why, "set a send timeout: %m");
-			close(fd);
-			return -1;
-		}
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-			sbuf_setf(why, "connect to %s: %m", path);
-			close(fd);
-			return -1;
-		}
+	if (type != MASTER_FIFO)
+		return trigger_send(path, byte, why);
+	if ((fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		sbuf_setf(why, "open %s: %m", path);
+		return -1;
 	}
 	if (safe_write_all(fd, &byte, 1) < 0) {
 		sbuf_setf(why, "write to %s: %m", path);
 		close(fd);
 		return -1;
 	}
-	if (close(fd) < 0) {
-		sbuf_setf(why, "close %s: %m", path);
-		return -1;
-	}
+	close(fd);
 	return 0;
 }
 

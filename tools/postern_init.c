@@ -55,6 +55,8 @@
 #define INIT_CERT_DAYS		3650
 #define INIT_DEMO_USER		"demo"
 #define INIT_USERS_FILE		"users"
+#define INIT_VMAILBOX_FILE	"vmailbox"	/* virtual_mailbox_maps */
+#define INIT_ALIASES_FILE	"aliases"	/* alias_maps */
 #define INIT_OVERRIDES_MAX	2
 
 /* One service of master.cf, written when its program exists. */
@@ -99,6 +101,8 @@ static const struct init_service init_services[] = {
 	    "auth", { NULL } },
 	{ "bounce", 0, "unix  -       -       n       -       0",
 	    "bounce", { NULL } },
+	{ "anvil", 0, "unix  -       -       n       -       1",
+	    "anvil", { NULL } },
 };
 
 #define INIT_SERVICE_COUNT (sizeof(init_services) / sizeof(init_services[0]))
@@ -220,11 +224,18 @@ init_main_cf(const struct init *in, struct sbuf *out)
 	init_setting(out, "myhostname", sbuf_str(host));
 	init_setting(out, "mydomain", in->domain);
 	sbuf_cat(out, "mydestination = $myhostname, localhost.$mydomain, "
-	    "localhost, $mydomain\n");
+	    "localhost\n");
 	init_setting(out, "inet_interfaces", "loopback-only");
 	init_setting(out, "mynetworks", "127.0.0.0/8 [::1]/128");
 	init_setting(out, "home_mailbox", "Maildir/");
 	init_path_setting(out, in, "virtual_mailbox_base", "mail");
+	sbuf_cat(out, "virtual_mailbox_domains = $mydomain\n");
+	sbuf_printf(out, "virtual_mailbox_maps = texthash:%s/%s\n", in->dir,
+	    INIT_VMAILBOX_FILE);
+	init_setting(out, "virtual_mailbox_owner", in->system ?
+	    params_table[PARAM_ID_virtual_mailbox_owner].def : in->owner);
+	sbuf_printf(out, "alias_maps = texthash:%s/%s\n", in->dir,
+	    INIT_ALIASES_FILE);
 	init_path_setting(out, in, "smtpd_tls_cert_file", "tls/cert.pem");
 	init_path_setting(out, in, "smtpd_tls_key_file", "tls/key.pem");
 	sbuf_free(&host);
@@ -575,11 +586,15 @@ init_dirs(const struct init *in, struct setup_report *rep, struct sbuf *why)
 	int ret = -1;
 
 	mail.mode = 0700;
-	sbuf_printf(path, "%s/tls", in->dir);
+	sbuf_printf(path, "%s/%s", in->params->virtual_mailbox_base,
+	    in->domain);
 	if (setup_queue(in->params, &in->ids, rep, why) == 0 &&
 	    setup_dir(in->params->virtual_mailbox_base, &mail, rep,
-	    why) == 0 && setup_dir(sbuf_str(path), &tls, rep, why) == 0)
-		ret = 0;
+	    why) == 0 && setup_dir(sbuf_str(path), &mail, rep, why) == 0) {
+		sbuf_setf(path, "%s/tls", in->dir);
+		if (setup_dir(sbuf_str(path), &tls, rep, why) == 0)
+			ret = 0;
+	}
 	sbuf_free(&path);
 	return ret;
 }
@@ -589,15 +604,27 @@ static int
 init_files(struct init *in, const struct sbuf *main_cf, const char *password,
     struct sbuf *why)
 {
-	struct sbuf *master_cf = sbuf_new();
+	struct sbuf *master_cf = sbuf_new(), *vmailbox = sbuf_new();
+	struct sbuf *aliases = sbuf_new();
 	int ret = -1;
 
 	init_master_cf(in, master_cf);
+	sbuf_printf(vmailbox, "# virtual_mailbox_maps: address, then the "
+	    "mailbox under\n# virtual_mailbox_base (a trailing / means "
+	    "Maildir).\n%s@%s\t%s/%s/\n", INIT_DEMO_USER, in->domain,
+	    in->domain, INIT_DEMO_USER);
+	sbuf_printf(aliases, "# alias_maps: see aliases(5).\n"
+	    "postmaster: %s@%s\nMAILER-DAEMON: postmaster\n"
+	    "abuse: postmaster\n", INIT_DEMO_USER, in->domain);
 	if (init_cert(in, why) == 0 && init_users(in, password, why) == 0 &&
+	    init_file(in, INIT_VMAILBOX_FILE, vmailbox, why) == 0 &&
+	    init_file(in, INIT_ALIASES_FILE, aliases, why) == 0 &&
 	    init_file(in, SETUP_MASTER_CF, master_cf, why) == 0 &&
 	    init_file(in, SETUP_MAIN_CF, main_cf, why) == 0)
 		ret = 0;
 	sbuf_free(&master_cf);
+	sbuf_free(&vmailbox);
+	sbuf_free(&aliases);
 	return ret;
 }
 
