@@ -1,0 +1,226 @@
+/*
+ * qmgr_sched - transports, destinations and the jobs waiting for them
+ *
+ * Errors: a transport name that could leave private/ is refused with a
+ * reason; an unreadable master.cf is logged once and the limits fall
+ * back to default_process_limit. Trust: routes come from the resolver,
+ * that is from the admin's tables.
+ */
+#include "qmgr_sched.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qmgr.h"
+#include "qmgr_deliver.h"
+#include "qmgr_message.h"
+#include "mail/master_cf.h"
+#include "mail/params.h"
+#include "util/htable.h"
+#include "util/msg.h"
+#include "util/sbuf.h"
+#include "util/strutil.h"
+#include "util/xmalloc.h"
+
+static const struct params *sched_params;
+static struct master_cf *sched_master_cf;
+static struct htable *sched_transports;	/* name -> qmgr_transport */
+static struct htable *sched_dests;	/* key -> qmgr_dest */
+static TAILQ_HEAD(, qmgr_transport) sched_transport_list =
+    TAILQ_HEAD_INITIALIZER(sched_transport_list);
+static bool sched_running, sched_again;
+
+void
+qmgr_sched_init(const struct params *p)
+{
+	struct sbuf *why = sbuf_new();
+
+	sched_params = p;
+	sched_transports = htable_new();
+	sched_dests = htable_new();
+	sched_master_cf = master_cf_load(p->config_directory,
+	    p->default_process_limit, why);
+	if (sched_master_cf == NULL)
+		msg_warn("%s; every transport takes default_process_limit "
+		    "(%ld) deliveries at once", sbuf_str(why),
+		    p->default_process_limit);
+	sbuf_free(&why);
+}
+
+/* True for a master.cf service name that stays inside private/. */
+static bool
+sched_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > MASTER_NAME_MAX || name[0] == '.')
+		return false;
+	for (const char *s = name; *s != '\0'; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+		    !(*s >= '0' && *s <= '9') && *s != '-' && *s != '_' &&
+		    *s != '.')
+			return false;
+	return true;
+}
+
+static struct qmgr_transport *
+sched_transport(const char *name)
+{
+	const struct master_service *svc = NULL;
+	struct qmgr_transport *t = htable_find(sched_transports, name);
+
+	if (t != NULL)
+		return t;
+	t = xcalloc(1, sizeof(*t));
+	t->name = xstrdup(name);
+	t->socket_path = xmalloc(strlen(name) + sizeof("private/"));
+	snprintf(t->socket_path, strlen(name) + sizeof("private/"),
+	    "private/%s", name);
+	if (sched_master_cf != NULL)
+		svc = master_cf_find(sched_master_cf, name, MASTER_UNIX);
+	t->limit = svc != NULL && svc->maxproc > 0 ? svc->maxproc :
+	    (int)sched_params->default_process_limit;
+	if (t->limit < 1)
+		t->limit = 1;
+	t->per_rcpt = strcmp(name, sched_params->local_transport) == 0 ||
+	    strcmp(name, sched_params->virtual_transport) == 0;
+	TAILQ_INIT(&t->ready);
+	htable_insert(sched_transports, name, t);
+	TAILQ_INSERT_TAIL(&sched_transport_list, t, link);
+	return t;
+}
+
+static struct qmgr_dest *
+sched_dest(struct qmgr_transport *t, const char *address,
+    const char *nexthop)
+{
+	struct sbuf *key = sbuf_new();
+	struct qmgr_dest *d;
+
+	sbuf_printf(key, "%s\t%s", t->name, nexthop);
+	if (t->per_rcpt)
+		sbuf_printf(key, "\t%s", address);
+	str_lower(key->data);
+	if ((d = htable_find(sched_dests, sbuf_str(key))) == NULL) {
+		d = xcalloc(1, sizeof(*d));
+		d->key = sbuf_steal(key);
+		d->nexthop = xstrdup(nexthop);
+		d->transport = t;
+		d->limit = (int)(t->per_rcpt ?
+		    sched_params->local_destination_concurrency_limit :
+		    sched_params->default_destination_concurrency_limit);
+		if (d->limit < 1)
+			d->limit = 1;
+		TAILQ_INIT(&d->jobs);
+		htable_insert(sched_dests, d->key, d);
+	}
+	sbuf_free(&key);
+	return d;
+}
+
+/* Puts d in or out of its transport's ready list as its state says. */
+static void
+sched_update_ready(struct qmgr_dest *d)
+{
+	bool ready = !TAILQ_EMPTY(&d->jobs) && d->active < d->limit;
+
+	if (ready == d->ready)
+		return;
+	if (ready)
+		TAILQ_INSERT_TAIL(&d->transport->ready, d, ready_link);
+	else
+		TAILQ_REMOVE(&d->transport->ready, d, ready_link);
+	d->ready = ready;
+}
+
+int
+qmgr_sched_add(struct qmgr_message *m, size_t rcpt, const char *address,
+    const char *transport, const char *nexthop, struct sbuf *why)
+{
+	struct qmgr_transport *t;
+	struct qmgr_dest *d;
+	struct qmgr_job *job;
+
+	if (!sched_name_ok(transport)) {
+		sbuf_setf(why, "bad transport name \"%s\"", transport);
+		return -1;
+	}
+	t = sched_transport(transport);
+	d = sched_dest(t, address, nexthop);
+	job = TAILQ_LAST(&d->jobs, qmgr_job_list);
+	if (job == NULL || job->msg != m || t->per_rcpt ||
+	    job->count == DELIVER_RCPT_MAX) {
+		job = xcalloc(1, sizeof(*job));
+		job->msg = m;
+		job->dest = d;
+		job->fd = -1;
+		TAILQ_INSERT_TAIL(&d->jobs, job, link);
+		m->jobs++;
+	}
+	if (job->count == job->cap) {
+		job->cap = job->cap == 0 ? 1 : 2 * job->cap;
+		if (job->cap > DELIVER_RCPT_MAX)
+			job->cap = DELIVER_RCPT_MAX;
+		job->rcpts = xreallocarray(job->rcpts, job->cap,
+		    sizeof(*job->rcpts));
+	}
+	job->rcpts[job->count++] = rcpt;
+	sched_update_ready(d);
+	return 0;
+}
+
+void
+qmgr_sched_run(void)
+{
+	struct qmgr_transport *t;
+
+	if (sched_running) {
+		sched_again = true;
+		return;
+	}
+	sched_running = true;
+	do {
+		sched_again = false;
+		TAILQ_FOREACH(t, &sched_transport_list, link) {
+			while (t->active < t->limit &&
+			    !TAILQ_EMPTY(&t->ready)) {
+				struct qmgr_dest *d = TAILQ_FIRST(&t->ready);
+				struct qmgr_job *job = TAILQ_FIRST(&d->jobs);
+
+				TAILQ_REMOVE(&d->jobs, job, link);
+				d->active++;
+				t->active++;
+				/* Round robin: d goes to the back. */
+				TAILQ_REMOVE(&t->ready, d, ready_link);
+				d->ready = false;
+				sched_update_ready(d);
+				job->times.started = qmgr_now();
+				qmgr_deliver_start(job);
+			}
+		}
+	} while (sched_again);
+	sched_running = false;
+}
+
+void
+qmgr_sched_job_done(struct qmgr_job *job)
+{
+	struct qmgr_dest *d = job->dest;
+	struct qmgr_message *m = job->msg;
+
+	d->active--;
+	d->transport->active--;
+	free(job->rcpts);
+	free(job);
+	sched_update_ready(d);
+	if (TAILQ_EMPTY(&d->jobs) && d->active == 0) {
+		htable_delete(sched_dests, d->key, NULL);
+		free(d->key);
+		free(d->nexthop);
+		free(d);
+	}
+	qmgr_message_job_done(m);
+	qmgr_sched_run();
+}
