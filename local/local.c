@@ -116,8 +116,8 @@ local_message_open(struct local_message *m, const struct deliver_request *req,
 	int ret = -1;
 
 	sbuf_printf(path, "%s/%s", p->queue_directory, req->queue_file);
-	if ((m->qf = queue_file_open(sbuf_str(path), QUEUE_OPEN_UPDATE,
-	    why)) == NULL)
+	if ((m->qf = queue_file_open(sbuf_str(path),
+	    QUEUE_OPEN_UPDATE | QUEUE_OPEN_LOCK, why)) == NULL)
 		goto done;
 	if (m->qf->id == NULL || strcmp(m->qf->id, req->queue_id) != 0) {
 		sbuf_setf(why, "queue file %s is not message %s",

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -971,6 +972,17 @@ queue_reader_content(struct queue_reader *r, uint64_t size, off_t file_size)
 	return 0;
 }
 
+/* Waits for an exclusive lock on fd; 0, or -1 with errno. */
+static int
+queue_file_lock(int fd)
+{
+	int rc;
+
+	while ((rc = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+		continue;
+	return rc;
+}
+
 struct queue_file *
 queue_file_open(const char *path, int flags, struct sbuf *why)
 {
@@ -995,6 +1007,11 @@ queue_file_open(const char *path, int flags, struct sbuf *why)
 	}
 	if (!S_ISREG(st.st_mode)) {
 		sbuf_setf(why, "open %s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	if ((flags & QUEUE_OPEN_LOCK) != 0 && queue_file_lock(fd) < 0) {
+		sbuf_setf(why, "lock %s: %m", path);
 		close(fd);
 		return NULL;
 	}

@@ -225,6 +225,13 @@ void queue_writer_abort(struct queue_writer **w);
 
 /* Flags of queue_file_open(). */
 #define QUEUE_OPEN_UPDATE	(1 << 0)	/* for queue_file_mark_done() */
+/*
+ * Wait for an exclusive flock() on the file before reading it, held until
+ * queue_file_close(): a delivery agent takes it so that a second agent
+ * asked for the same recipients (by a qmgr that restarted while the first
+ * was still at work) sees them done, never delivers them again.
+ */
+#define QUEUE_OPEN_LOCK		(1 << 1)
 
 /*
  * An open queue file. Every field is read-only and borrowed until

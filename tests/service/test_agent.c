@@ -131,7 +131,7 @@ agent_serve(struct server_client *c)
 	struct deliver_request *req = NULL;
 	struct deliver_reply *reply = NULL;
 	struct queue_file *qf = NULL;
-	int fd = stream_fd(c->stream), lock = -1;
+	int fd = stream_fd(c->stream);
 
 	if (attr_recv(fd, ATTR_FRAME_MAX, AGENT_TIMEOUT_MS, &list, why) < 0 ||
 	    deliver_request_decode(list, &req, why) < 0) {
@@ -139,13 +139,9 @@ agent_serve(struct server_client *c)
 		goto out;
 	}
 	sbuf_printf(path, "%s/%s", p->queue_directory, req->queue_file);
-	if ((lock = open(sbuf_str(path), O_RDONLY | O_CLOEXEC)) < 0 ||
-	    flock(lock, LOCK_EX) < 0 ||
-	    (qf = queue_file_open(sbuf_str(path), QUEUE_OPEN_UPDATE,
-	    why)) == NULL) {
-		msg_warn("%s: open %s: %s", req->queue_id, sbuf_str(path),
-		    qf == NULL && sbuf_len(why) > 0 ? sbuf_str(why) :
-		    strerror(errno));
+	if ((qf = queue_file_open(sbuf_str(path),
+	    QUEUE_OPEN_UPDATE | QUEUE_OPEN_LOCK, why)) == NULL) {
+		msg_warn("%s: %s", req->queue_id, sbuf_str(why));
 		goto out;
 	}
 	sbuf_reset(path);
@@ -167,8 +163,6 @@ agent_serve(struct server_client *c)
 		msg_warn("%s: reply: %s", req->queue_id, sbuf_str(why));
 out:
 	queue_file_close(&qf);
-	if (lock >= 0)
-		close(lock);
 	deliver_reply_free(&reply);
 	deliver_request_free(&req);
 	attr_list_free(&list);

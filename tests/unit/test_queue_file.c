@@ -16,8 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mail/queue_file.h"
@@ -1602,6 +1604,50 @@ test_abort(void **state)
 	sbuf_free(&big);
 }
 
+/*
+ * QUEUE_OPEN_LOCK: a second opener waits until the first closes, and
+ * then sees the done flags the first wrote.
+ */
+static void
+test_open_lock(void **state)
+{
+	struct fixture *fx = *state;
+	char *path = small_message(fx, NULL);
+	struct queue_file *qf;
+	struct pollfd pfd;
+	int pipefd[2];
+	char byte;
+	pid_t pid;
+
+	qf = open_ok(fx, path, QUEUE_OPEN_UPDATE | QUEUE_OPEN_LOCK);
+	assert_int_equal(pipe(pipefd), 0);
+	if ((pid = fork()) == 0) {
+		struct sbuf *why = sbuf_new();
+		struct queue_file *other;
+
+		/* The lock belongs to the inherited open file, too. */
+		close(qf->fd);
+		close(pipefd[0]);
+		other = queue_file_open(path, QUEUE_OPEN_LOCK, why);
+		byte = other != NULL && other->rcpts[1].done ? 'D' : 'P';
+		(void)write(pipefd[1], &byte, 1);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	close(pipefd[1]);
+	pfd.fd = pipefd[0];
+	pfd.events = POLLIN;
+	/* Still locked: the child has not opened the file. */
+	assert_int_equal(poll(&pfd, 1, 300), 0);
+	assert_int_equal(queue_file_mark_done(qf, 1, fx->why), 0);
+	queue_file_close(&qf);
+	assert_int_equal(read(pipefd[0], &byte, 1), 1);
+	assert_int_equal(byte, 'D');
+	close(pipefd[0]);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	free(path);
+}
+
 /* Marking done: in place, durable across reopening, idempotent. */
 static void
 test_mark_done(void **state)
@@ -2365,6 +2411,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_writer_unchanged_by_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_lock, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_open_no_incoming, setup,
 		    teardown),
 	};
