@@ -406,7 +406,23 @@ init_write_bio(BIO *bio, const char *path, mode_t mode, struct sbuf *why)
 	return ret;
 }
 
-/* Makes DIR/tls/cert.pem (0644) and its key DIR/tls/key.pem (0600). */
+/* Gives the key file to the group of mail_owner, owner root. */
+static int
+init_key_group(const struct init *in, struct sbuf *why)
+{
+	const char *path = in->params->smtpd_tls_key_file;
+
+	if (chown(path, in->ids.root_uid, in->ids.owner_gid) < 0) {
+		sbuf_setf(why, "change owner of %s: %m", path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Makes DIR/tls/cert.pem (0644) and its key DIR/tls/key.pem (0640, group
+ * of mail_owner: smtpd runs as mail_owner from its first instruction).
+ */
 static int
 init_cert(const struct init *in, struct sbuf *why)
 {
@@ -426,8 +442,9 @@ init_cert(const struct init *in, struct sbuf *why)
 		init_ssl_error(why, "write the certificate");
 		goto out;
 	}
-	if (init_write_bio(key_bio, in->params->smtpd_tls_key_file, 0600,
-	    why) == 0 && init_write_bio(cert_bio,
+	if (init_write_bio(key_bio, in->params->smtpd_tls_key_file, 0640,
+	    why) == 0 && init_key_group(in, why) == 0 &&
+	    init_write_bio(cert_bio,
 	    in->params->smtpd_tls_cert_file, 0644, why) == 0)
 		ret = 0;
 out:

@@ -274,7 +274,8 @@ def test_init_creates_instance(kind, request):
     d = i.dir
     for name, want in (("main.cf", 0o644), ("master.cf", 0o644),
                        ("users", 0o600), ("tls/cert.pem", 0o644),
-                       ("tls/key.pem", 0o600), ("mail", 0o700)):
+                       ("tls/key.pem", 0o640), ("mail", 0o700),
+                       ("vmailbox", 0o644), ("aliases", 0o644)):
         assert mode(d / name) == want, name
     for sub, want in QUEUE_MODES.items():
         path = i.queue / sub if sub else i.queue
@@ -296,7 +297,9 @@ def test_init_creates_instance(kind, request):
         auth = pwd.getpwnam("posternauth")
         assert owner(d / "mail") == (vmail.pw_uid, vmail.pw_gid)
         assert owner(d / "users") == (auth.pw_uid, auth.pw_gid)
-        assert owner(d / "tls" / "key.pem") == (0, 0)
+        # smtpd, as postern, reads the key through its group.
+        postern = pwd.getpwnam("postern")
+        assert owner(d / "tls" / "key.pem") == (0, postern.pw_gid)
         for user in ("postern", "posternauth", "posternlogin", "vmail"):
             assert pwd.getpwnam(user).pw_shell == "/usr/sbin/nologin"
     else:
@@ -316,6 +319,12 @@ def test_init_creates_instance(kind, request):
     uid, gid = owner(d / "mail")
     assert (f[2], f[3]) == (str(uid), str(gid))
     assert f[5] == str(d / "mail" / "example.test" / "demo")
+    # The demo mailbox is in a virtual domain; aliases go to it.
+    assert s["virtual_mailbox_domains"] == "$mydomain"
+    assert "demo@example.test\texample.test/demo/" in \
+        (d / "vmailbox").read_text()
+    assert "postmaster: demo@example.test" in (d / "aliases").read_text()
+    assert (d / "mail" / "example.test").is_dir()
 
 
 def test_init_certificate(inst):
