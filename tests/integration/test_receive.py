@@ -80,6 +80,7 @@ MESSAGE = (b"From: Sender <sender@example.org>\r\n"
 
 
 def swaks(inst, to, data_file, sender="sender@example.org"):
+    """Sends the file's message; swaks itself ends its last line."""
     return subprocess.run(
         ["swaks", "--server", "127.0.0.1", "--port", str(inst.port(25)),
          "--from", sender, "--to", to, "--data", f"@{data_file}",
@@ -104,7 +105,7 @@ def check_delivered(path, recipient, sender="sender@example.org"):
 def test_swaks_to_local_user_maildir(mta, local_user, tmp_path):
     mta.start()
     data = tmp_path / "msg"
-    data.write_bytes(MESSAGE)
+    data.write_bytes(MESSAGE[:-2])
     to = f"{local_user.pw_name}@localhost"
     r = swaks(mta, to, data)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -123,7 +124,7 @@ def test_swaks_to_local_user_maildir(mta, local_user, tmp_path):
 def test_swaks_to_virtual_mailbox(mta, tmp_path):
     mta.start()
     data = tmp_path / "msg"
-    data.write_bytes(MESSAGE)
+    data.write_bytes(MESSAGE[:-2])
     r = swaks(mta, f"Demo@{DOMAIN}", data)
     assert r.returncode == 0, r.stdout + r.stderr
     files = wait_for(lambda: maildir_files(demo_new(mta)), timeout=30,
