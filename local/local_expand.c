@@ -235,10 +235,10 @@ local_expand_runner(struct local_message *m, uid_t owner,
 		local_ident_copy(as_r, &m->self);
 		return 0;
 	}
-	pw = owner != 0 ? getpwuid(owner) : getpwnam(LOCAL_DEFAULT_PRIVS);
+	pw = owner != 0 ? getpwuid(owner) : getpwnam(m->p->default_privs);
 	if (pw == NULL) {
 		sbuf_setf(why, "no password entry for %s", owner != 0 ?
-		    "the owner" : LOCAL_DEFAULT_PRIVS);
+		    "the owner" : m->p->default_privs);
 		return -1;
 	}
 	if (pw->pw_uid == 0) {

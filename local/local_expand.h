@@ -25,7 +25,7 @@
  * allow_mail_to_commands and allow_mail_to_files (the classes alias,
  * forward and include; refused: 5.7.1) and run as the owner of the alias
  * table, the user of the .forward, or whoever read the include file -
- * never as root: root is replaced by LOCAL_DEFAULT_PRIVS. ":include:"
+ * never as root: root is replaced by default_privs. ":include:"
  * files obey the .forward rules for the same owner.
  *
  * Loops: an alias, .forward or include file met again inside its own
@@ -57,7 +57,6 @@ struct queue_file;
 struct resolver;
 struct sbuf;
 
-#define LOCAL_DEFAULT_PRIVS	"nobody"	/* instead of root */
 #define LOCAL_EXPAND_DEPTH	20	/* nesting of aliases and files */
 #define LOCAL_EXPAND_MAX	1000	/* destinations of one recipient */
 #define LOCAL_STEP_TIMEOUT_MS	600000	/* a mailbox or file step */

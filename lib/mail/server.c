@@ -404,8 +404,11 @@ static void
 server_event_setup(const struct server_def *def, const struct server_args *a)
 {
 	static struct server_listener listener;
-	struct sbuf *why = sbuf_new();
+	struct sbuf *why;
 
+	if (server_stopping)		/* SIGTERM while starting */
+		exit(0);
+	why = sbuf_new();
 	if ((server_loop_event = event_loop_new(why)) == NULL)
 		msg_fatal("%s", sbuf_str(why));
 	listener.def = def;
@@ -460,6 +463,12 @@ server_main(int argc, char **argv, const struct server_def *def)
 	struct server_args a;
 	struct sigaction sa;
 
+	/* First, so that a SIGTERM during start-up is an orderly exit. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = server_on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	msg_init(def->name, MSG_TO_SYSLOG | MSG_TO_STDERR);
 	server_parse_args(argc, argv, def, &a);
 	msg_init(def->name, MSG_TO_SYSLOG | (a.log_stderr ? MSG_TO_STDERR : 0));
@@ -472,11 +481,6 @@ server_main(int argc, char **argv, const struct server_def *def)
 
 	server_check_fds(&a);
 	server_listen_count = a.listen_count;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = server_on_term;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	if (def->pre_drop != NULL)
 		def->pre_drop(server_params_loaded);
