@@ -34,17 +34,12 @@
 #include "mail/resolve.h"
 #include "util/msg.h"
 #include "util/sbuf.h"
+#include "util/strlist.h"
 #include "util/strutil.h"
 #include "util/xmalloc.h"
 
 #define LOCAL_FORWARD_NAME	".forward"
 #define LOCAL_FILE_TIMEOUT_MS	60000	/* reading a .forward or include */
-
-/* A growing list of strings. */
-struct local_strs {
-	char **items;
-	size_t count;
-};
 
 /* The address a destination was reached through, for headers and env. */
 struct local_target {
@@ -66,9 +61,9 @@ struct local_expansion {
 	struct local_message *m;
 	const struct queue_rcpt *rcpt;
 	struct local_outcome *all;
-	struct local_strs chain;	/* aliases and files being expanded */
-	struct local_strs done;		/* destinations delivered */
-	struct local_strs remote;	/* addresses to forward */
+	struct strlist chain;	/* aliases and files being expanded */
+	struct strlist done;	/* destinations delivered */
+	struct strlist remote;	/* addresses to forward */
 	size_t dest_count;
 	bool stop;			/* a limit passed: go no further */
 };
@@ -92,37 +87,6 @@ local_source_name(enum local_source source)
 		return "include";
 	}
 	return "alias";
-}
-
-static bool
-local_strs_has(const struct local_strs *s, const char *item)
-{
-	for (size_t i = 0; i < s->count; i++)
-		if (strcmp(s->items[i], item) == 0)
-			return true;
-	return false;
-}
-
-static void
-local_strs_add(struct local_strs *s, const char *item)
-{
-	s->items = xreallocarray(s->items, s->count + 1, sizeof(*s->items));
-	s->items[s->count++] = xstrdup(item);
-}
-
-static void
-local_strs_pop(struct local_strs *s)
-{
-	if (s->count > 0)
-		free(s->items[--s->count]);
-}
-
-static void
-local_strs_free(struct local_strs *s)
-{
-	while (s->count > 0)
-		local_strs_pop(s);
-	xfree(&s->items);
 }
 
 /* Records one destination's outcome in the recipient's. */
@@ -164,7 +128,7 @@ local_expand_fail(struct local_expansion *x, enum deliver_status status,
 static bool
 local_expand_new_dest(struct local_expansion *x, const char *key)
 {
-	if (x->stop || local_strs_has(&x->done, key))
+	if (x->stop || strlist_has(&x->done, key))
 		return false;
 	if (++x->dest_count > LOCAL_EXPAND_MAX) {
 		local_expand_fail(x, DELIVER_BOUNCED, "5.4.6",
@@ -173,7 +137,7 @@ local_expand_new_dest(struct local_expansion *x, const char *key)
 		x->stop = true;
 		return false;
 	}
-	local_strs_add(&x->done, key);
+	strlist_push(&x->done, key);
 	return true;
 }
 
@@ -379,7 +343,7 @@ local_expand_include(struct local_expansion *x, const char *path,
 	struct local_items items = { NULL, 0 };
 
 	sbuf_printf(key, "include:%s", path);
-	if (local_strs_has(&x->chain, sbuf_str(key))) {
+	if (strlist_has(&x->chain, sbuf_str(key))) {
 		local_expand_fail(x, DELIVER_BOUNCED, "5.4.6",
 		    "mail forwarding loop: %s includes itself", path);
 		goto done;
@@ -408,9 +372,9 @@ local_expand_include(struct local_expansion *x, const char *path,
 		    sbuf_len(why) == 0 ? "no destinations" : sbuf_str(why));
 		goto done;
 	}
-	local_strs_add(&x->chain, sbuf_str(key));
+	strlist_push(&x->chain, sbuf_str(key));
 	local_expand_items(x, &items, LOCAL_SOURCE_INCLUDE, as, t, depth + 1);
-	local_strs_pop(&x->chain);
+	strlist_pop(&x->chain);
 done:
 	local_items_free(&items);
 	sbuf_free(&key);
@@ -518,7 +482,7 @@ local_expand_items(struct local_expansion *x, const struct local_items *items,
 static int
 local_expand_enter(struct local_expansion *x, const char *key)
 {
-	if (!local_strs_has(&x->chain, key))
+	if (!strlist_has(&x->chain, key))
 		return 1;
 	if (strcmp(x->chain.items[x->chain.count - 1], key) == 0)
 		return 0;
@@ -572,10 +536,10 @@ local_expand_alias(struct local_expansion *x, const char *user,
 		    "alias %s: %s", sbuf_str(key), sbuf_str(why));
 		goto done;
 	}
-	local_strs_add(&x->chain, sbuf_str(chain_key));
+	strlist_push(&x->chain, sbuf_str(chain_key));
 	local_expand_items(x, &items, LOCAL_SOURCE_ALIAS, &owner, t,
 	    depth + 1);
-	local_strs_pop(&x->chain);
+	strlist_pop(&x->chain);
 done:
 	local_ident_clear(&owner);
 	local_items_free(&items);
@@ -632,9 +596,9 @@ local_expand_forward(struct local_expansion *x, const struct local_ident *u,
 		ret = 0;
 		goto done;
 	}
-	local_strs_add(&x->chain, sbuf_str(chain_key));
+	strlist_push(&x->chain, sbuf_str(chain_key));
 	local_expand_items(x, &items, LOCAL_SOURCE_FORWARD, u, t, depth + 1);
-	local_strs_pop(&x->chain);
+	strlist_pop(&x->chain);
 done:
 	local_items_free(&items);
 	sbuf_free(&path);
@@ -796,7 +760,7 @@ local_expand_address(struct local_expansion *x, const char *address,
 		} else {
 			sbuf_setf(local, "remote:%s", address);
 			if (local_expand_new_dest(x, sbuf_str(local)))
-				local_strs_add(&x->remote, address);
+				strlist_push(&x->remote, address);
 		}
 		break;
 	}
@@ -866,7 +830,7 @@ local_expand_recipient(struct local_message *m, size_t index,
 	if (!out->set)
 		local_outcome_set(out, DELIVER_SENT, "2.0.0",
 		    "delivered to every destination already");
-	local_strs_free(&x.chain);
-	local_strs_free(&x.done);
-	local_strs_free(&x.remote);
+	strlist_free(&x.chain);
+	strlist_free(&x.done);
+	strlist_free(&x.remote);
 }

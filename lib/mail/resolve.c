@@ -18,6 +18,7 @@
 #include "mail/maps.h"
 #include "mail/params.h"
 #include "util/sbuf.h"
+#include "util/strlist.h"
 #include "util/strutil.h"
 #include "util/xmalloc.h"
 
@@ -289,35 +290,6 @@ resolve_lookup(struct resolver *r, const char *which, const char *address,
 	return st;
 }
 
-/* A growing list of addresses, for alias expansion. */
-struct resolve_out {
-	char **items;
-	size_t count;
-	size_t size;
-};
-
-static bool
-resolve_out_has(const struct resolve_out *o, const char *addr)
-{
-	for (size_t i = 0; i < o->count; i++)
-		if (strcmp(o->items[i], addr) == 0)
-			return true;
-	return false;
-}
-
-static void
-resolve_out_add(struct resolve_out *o, const char *addr)
-{
-	if (resolve_out_has(o, addr))
-		return;
-	if (o->count == o->size) {
-		o->size = o->size == 0 ? 8 : o->size * 2;
-		o->items = xreallocarray(o->items, o->size,
-		    sizeof(*o->items));
-	}
-	o->items[o->count++] = xstrdup(addr);
-}
-
 /*
  * Turns one item of an alias value into an internal address in out: a
  * bare or bracketed address; "@myorigin" added when it has no domain.
@@ -348,7 +320,7 @@ resolve_alias_item(struct resolver *r, const char *item, struct sbuf *out,
 /* Expands address at depth into out; -1 with a reason. */
 static int
 resolve_expand(struct resolver *r, const char *address, int depth,
-    struct resolve_out *out, struct sbuf *why)
+    struct strlist *out, struct sbuf *why)
 {
 	struct sbuf *value, *item;
 	enum resolve_status st;
@@ -374,7 +346,7 @@ resolve_expand(struct resolver *r, const char *address, int depth,
 			    "%d addresses", RESOLVE_ALIAS_MAX);
 			return -1;
 		}
-		resolve_out_add(out, address);
+		strlist_add_unique(out, address);
 		return 0;
 	}
 	item = sbuf_new();
@@ -386,7 +358,7 @@ resolve_expand(struct resolver *r, const char *address, int depth,
 		if (resolve_alias_item(r, tok, item, why) < 0)
 			ret = -1;
 		else if (strcasecmp(sbuf_str(item), address) == 0)
-			resolve_out_add(out, sbuf_str(item));
+			strlist_add_unique(out, sbuf_str(item));
 		else
 			ret = resolve_expand(r, sbuf_str(item), depth + 1, out,
 			    why);
@@ -406,7 +378,7 @@ enum resolve_status
 resolve_virtual_alias(struct resolver *r, const char *address,
     char ***out_r, size_t *count_r, struct sbuf *why)
 {
-	struct resolve_out out = { NULL, 0, 0 };
+	struct strlist out = { NULL, 0, 0 };
 	struct sbuf *value = sbuf_new();
 	enum resolve_status st;
 
@@ -416,7 +388,7 @@ resolve_virtual_alias(struct resolver *r, const char *address,
 	if (st != RESOLVE_OK)
 		return st;
 	if (resolve_expand(r, address, 0, &out, why) < 0) {
-		resolve_list_free(&out.items, out.count);
+		strlist_free(&out);
 		return RESOLVE_ERROR;
 	}
 	*out_r = out.items;
