@@ -1,0 +1,8 @@
+/* pickup - placeholder until the program is written. */
+#include <stdlib.h>
+
+int
+main(void)
+{
+	return EXIT_FAILURE;
+}

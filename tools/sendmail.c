@@ -1,0 +1,8 @@
+/* sendmail - placeholder until the program is written. */
+#include <stdlib.h>
+
+int
+main(void)
+{
+	return EXIT_FAILURE;
+}
