@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "dsn_log.h"
+#include "mail/dsn_log.h"
 #include "mail/addr.h"
 #include "util/sbuf.h"
 #include "util/xmalloc.h"

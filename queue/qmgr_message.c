@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "bounce.h"
-#include "dsn_log.h"
+#include "mail/dsn_log.h"
 #include "qmgr.h"
 #include "qmgr_queue.h"
 #include "qmgr_sched.h"

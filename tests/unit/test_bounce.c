@@ -13,7 +13,7 @@
 
 #include "testutil.h"
 #include "bounce.h"
-#include "dsn_log.h"
+#include "mail/dsn_log.h"
 #include "mail/queue_file.h"
 #include "util/sbuf.h"
 

@@ -5,7 +5,7 @@
  * qmgr's own files, but a crash may leave a torn last line and a damaged
  * line is skipped, never trusted: every field is parsed and checked.
  */
-#include "dsn_log.h"
+#include "mail/dsn_log.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /*
- * test_qmgr_dsn_log - qmgr's per-message logs in defer/ and bounce/
+ * test_dsn_log - qmgr's per-message logs in defer/ and bounce/
  *
  * Entries written and read back, the last entry of a recipient winning,
  * and what a crash or damage can leave: a torn last line, lines that do
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "testutil.h"
-#include "dsn_log.h"
+#include "mail/dsn_log.h"
 #include "util/safe_file.h"
 #include "util/sbuf.h"
 
