@@ -11,7 +11,8 @@
  *			left to try (removed, deferred/, notices)
  *	qmgr_sched.c	transports and destinations: jobs of recipients
  *			grouped per (transport, next hop), started within
- *			the concurrency limits
+ *			the concurrency limits; dead destinations
+ *	qmgr_window.c	a destination's concurrency: slow start, back-off
  *	qmgr_deliver.c	one delivery: the request to an agent's socket
  *			and its reply, on the event loop
  *	dsn_log.c	the logs in defer/ and bounce/
@@ -28,6 +29,8 @@
 #include <stddef.h>
 #include <sys/queue.h>
 
+#include "qmgr_window.h"
+
 struct event_timer;
 struct queue_file;
 
@@ -39,6 +42,7 @@ struct qmgr_message {
 	size_t deferred;	/* recipients deferred in this pass */
 	double active_since;	/* when it was taken into active/ */
 	bool finishing;		/* no more jobs will be added */
+	bool gone;		/* the admin took it out of active/ */
 	TAILQ_ENTRY(qmgr_message) link;
 };
 
@@ -70,10 +74,14 @@ struct qmgr_dest {
 	char *key;
 	char *nexthop;
 	struct qmgr_transport *transport;
-	int limit;		/* concurrent deliveries */
+	struct qmgr_window window;	/* concurrent deliveries */
 	int active;
 	struct qmgr_job_list jobs;
 	bool ready;		/* in the transport's ready list */
+	/* A dead destination takes no jobs until its timer ends that. */
+	char *dead_dsn;		/* NULL while alive */
+	char *dead_reason;
+	struct event_timer *dead_timer;
 	TAILQ_ENTRY(qmgr_dest) ready_link;
 };
 
@@ -86,6 +94,7 @@ struct qmgr_transport {
 	int limit;		/* concurrent deliveries, all destinations */
 	int active;
 	bool per_rcpt;		/* one recipient per request and destination */
+	size_t rcpt_limit;	/* recipients per request */
 	struct qmgr_dest_list ready;	/* with jobs and room */
 	TAILQ_ENTRY(qmgr_transport) link;
 };

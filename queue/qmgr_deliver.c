@@ -45,10 +45,12 @@ deliver_defer_all(struct qmgr_job *job, const char *dsn, const char *reason)
 	job->times.done = qmgr_now();
 	if (job->times.connected == 0)
 		job->times.connected = job->times.done;
-	for (size_t i = 0; i < job->count; i++)
-		qmgr_message_result(job->msg, job->rcpts[i], DELIVER_DEFERRED,
-		    dsn, reason, "none", NULL, NULL, &job->times);
-	qmgr_sched_job_done(job);
+	if (!qmgr_message_gone(job->msg))
+		for (size_t i = 0; i < job->count; i++)
+			qmgr_message_result(job->msg, job->rcpts[i],
+			    DELIVER_DEFERRED, dsn, reason, "none", NULL,
+			    NULL, &job->times);
+	qmgr_sched_job_done(job, NULL);
 }
 
 /* Stops watching the job's socket and closes it. */
@@ -70,6 +72,7 @@ static void
 deliver_apply(struct qmgr_job *job, const struct deliver_reply *reply)
 {
 	job->times.done = qmgr_now();
+	qmgr_message_gone(job->msg);
 	for (size_t i = 0; i < job->count; i++) {
 		const struct deliver_result *res = NULL;
 
@@ -89,7 +92,7 @@ deliver_apply(struct qmgr_job *job, const struct deliver_reply *reply)
 		    res->dsn, res->reason, res->relay, res->diag, res->mta,
 		    &job->times);
 	}
-	qmgr_sched_job_done(job);
+	qmgr_sched_job_done(job, reply);
 }
 
 static void
@@ -107,7 +110,9 @@ deliver_on_reply(struct event_loop *loop, int fd, unsigned int ready,
 	    deliver_reply_decode(list, &reply, why) < 0) {
 		sbuf_setf(reason, "delivery agent %s failed: %s",
 		    job->dest->transport->name, sbuf_str(why));
-		msg_warn("%s: %s", job->msg->id, sbuf_str(reason));
+		/* An agent cannot read a file the admin deleted. */
+		if (!qmgr_message_gone(job->msg))
+			msg_warn("%s: %s", job->msg->id, sbuf_str(reason));
 		deliver_close(job);
 		deliver_defer_all(job, "4.3.0", sbuf_str(reason));
 	} else {

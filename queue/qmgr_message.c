@@ -67,11 +67,50 @@ message_path(struct sbuf *path, const char *dir, const char *id)
 static void
 message_free(struct qmgr_message *m)
 {
+	bool gone = m->gone;
+
 	htable_delete(message_table, m->id, NULL);
 	queue_file_close(&m->qf);
 	free(m->id);
 	free(m);
 	qmgr_queue_room();
+	/* The admin may have put it back in incoming/ or deferred/. */
+	if (gone)
+		qmgr_queue_wakeup();
+}
+
+/* Forgets m from now on; logs that once. */
+static void
+message_forget(struct qmgr_message *m)
+{
+	if (m->gone)
+		return;
+	m->gone = true;
+	msg_info("%s: removed from the active queue by the administrator",
+	    m->id);
+}
+
+bool
+qmgr_message_gone(struct qmgr_message *m)
+{
+	struct sbuf *path;
+	struct stat open_st, path_st;
+	bool gone;
+
+	if (m->gone || fstat(m->qf->fd, &open_st) < 0)
+		return m->gone;
+	path = sbuf_new();
+	if (open_st.st_nlink == 0)
+		gone = true;
+	else if (stat(message_path(path, "active", m->id), &path_st) < 0)
+		gone = errno == ENOENT;
+	else
+		gone = path_st.st_ino != open_st.st_ino ||
+		    path_st.st_dev != open_st.st_dev;
+	sbuf_free(&path);
+	if (gone)
+		message_forget(m);
+	return m->gone;
 }
 
 /* Moves a file that is not a good queue file out of the way. */
@@ -270,6 +309,9 @@ qmgr_message_result(struct qmgr_message *m, size_t rcpt,
 		.diag = diag, .mta = mta,
 	};
 
+	/* A delivery happened and is logged; nothing else is recorded. */
+	if (m->gone && status != DELIVER_SENT)
+		goto out;
 	switch (status) {
 	case DELIVER_SENT:
 		message_log_result(m, rcpt, "sent", dsn, reason, relay, t);
@@ -300,6 +342,7 @@ qmgr_message_result(struct qmgr_message *m, size_t rcpt,
 		message_fail(m, rcpt, &e);
 		break;
 	}
+out:
 	sbuf_free(&text);
 }
 
@@ -326,12 +369,16 @@ message_defer(struct qmgr_message *m)
 	times[1].tv_nsec = 0;
 	message_path(from, "active", m->id);
 	message_path(to, "deferred", m->id);
-	if (utimensat(AT_FDCWD, sbuf_str(from), times, 0) < 0)
+	if (utimensat(AT_FDCWD, sbuf_str(from), times, 0) < 0 &&
+	    errno != ENOENT)
 		msg_warn("%s: set next try time: %m", m->id);
-	if (rename(sbuf_str(from), sbuf_str(to)) < 0)
-		msg_error("%s: move to deferred/: %m; it stays in active/ "
-		    "until qmgr restarts", m->id);
-	else
+	if (rename(sbuf_str(from), sbuf_str(to)) < 0) {
+		if (errno == ENOENT)
+			message_forget(m);
+		else
+			msg_error("%s: move to deferred/: %m; it stays in "
+			    "active/ until qmgr restarts", m->id);
+	} else
 		qmgr_queue_deferred_at(now + wait);
 	sbuf_free(&from);
 	sbuf_free(&to);
@@ -472,11 +519,13 @@ out:
 static void
 message_finish(struct qmgr_message *m)
 {
-	if (m->deferred > 0) {
-		message_warn_delay(m);
-		message_defer(m);
-	} else
-		message_remove(m);
+	if (!qmgr_message_gone(m)) {
+		if (m->deferred > 0) {
+			message_warn_delay(m);
+			message_defer(m);
+		} else
+			message_remove(m);
+	}
 	message_free(m);
 }
 
@@ -490,7 +539,7 @@ qmgr_message_job_done(struct qmgr_message *m)
 /* Routes recipient i of m and queues it, or defers it at once. */
 static void
 message_route(struct qmgr_message *m, size_t i, struct sbuf *transport,
-    struct sbuf *nexthop, struct sbuf *why)
+    struct sbuf *nexthop, struct sbuf *dsn, struct sbuf *why)
 {
 	const char *addr = m->qf->rcpts[i].address;
 
@@ -504,8 +553,8 @@ message_route(struct qmgr_message *m, size_t i, struct sbuf *transport,
 		return;
 	}
 	if (qmgr_sched_add(m, i, addr, sbuf_str(transport),
-	    sbuf_str(nexthop), why) < 0)
-		qmgr_message_result(m, i, DELIVER_DEFERRED, "4.3.5",
+	    sbuf_str(nexthop), dsn, why) < 0)
+		qmgr_message_result(m, i, DELIVER_DEFERRED, sbuf_str(dsn),
 		    sbuf_str(why), "none", NULL, NULL, NULL);
 }
 
@@ -514,6 +563,7 @@ qmgr_message_admit(const char *id, bool log_from)
 {
 	struct sbuf *path = sbuf_new(), *why = sbuf_new();
 	struct sbuf *transport = sbuf_new(), *nexthop = sbuf_new();
+	struct sbuf *dsn = sbuf_new();
 	struct queue_file *qf;
 	struct qmgr_message *m;
 
@@ -536,7 +586,7 @@ qmgr_message_admit(const char *id, bool log_from)
 		    qf->rcpt_count);
 	for (size_t i = 0; i < qf->rcpt_count; i++)
 		if (!qf->rcpts[i].done)
-			message_route(m, i, transport, nexthop, why);
+			message_route(m, i, transport, nexthop, dsn, why);
 	m->finishing = true;
 	if (m->jobs == 0)
 		message_finish(m);
@@ -547,4 +597,5 @@ out:
 	sbuf_free(&why);
 	sbuf_free(&transport);
 	sbuf_free(&nexthop);
+	sbuf_free(&dsn);
 }

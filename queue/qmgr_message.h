@@ -29,6 +29,16 @@
  *	  to postmaster that fails is dropped), then bounce/ID, the queue
  *	  file and defer/ID are removed ("ID: removed"), in that order, so
  *	  that a crash repeats a notice at most once.
+ *
+ * The admin (postern-queue) may delete active/ID or rename it away (to
+ * hold/, incoming/, deferred/) while the message is in memory. Before a
+ * job starts, when its results come and before the message is moved or
+ * removed, qmgr checks that active/ID is still the file it opened; once
+ * it is not, the message is forgotten: "ID: removed from the active
+ * queue by the administrator" is logged once, results other than
+ * deliveries are no longer recorded, its jobs are dropped, and its
+ * files (wherever they are now, and defer/ID, bounce/ID) are left to
+ * the admin's tool.
  */
 #ifndef POSTERN_QMGR_MESSAGE_H
 #define POSTERN_QMGR_MESSAGE_H
@@ -68,6 +78,12 @@ void qmgr_message_result(struct qmgr_message *m, size_t rcpt,
     enum deliver_status status, const char *dsn, const char *reason,
     const char *relay, const char *diag, const char *mta,
     const struct qmgr_times *t);
+
+/*
+ * True when active/ID is no longer the file m has open (see above);
+ * logs that the first time.
+ */
+bool qmgr_message_gone(struct qmgr_message *m);
 
 /* One of m's jobs is over; the last one finishes the message. */
 void qmgr_message_job_done(struct qmgr_message *m);

@@ -3,8 +3,9 @@
  *
  * Errors: a transport name that could leave private/ is refused with a
  * reason; an unreadable master.cf is logged once and the limits fall
- * back to default_process_limit. Trust: routes come from the resolver,
- * that is from the admin's tables.
+ * back to default_process_limit. A destination stays in memory while it
+ * has jobs, deliveries or a suspension, and no longer. Trust: routes
+ * come from the resolver, that is from the admin's tables.
  */
 #include "qmgr_sched.h"
 
@@ -16,8 +17,11 @@
 #include "qmgr.h"
 #include "qmgr_deliver.h"
 #include "qmgr_message.h"
+#include "mail/deliver_req.h"
 #include "mail/master_cf.h"
 #include "mail/params.h"
+#include "mail/server.h"
+#include "util/event.h"
 #include "util/htable.h"
 #include "util/msg.h"
 #include "util/sbuf.h"
@@ -86,10 +90,26 @@ sched_transport(const char *name)
 		t->limit = 1;
 	t->per_rcpt = strcmp(name, sched_params->local_transport) == 0 ||
 	    strcmp(name, sched_params->virtual_transport) == 0;
+	t->rcpt_limit = t->per_rcpt ? 1 :
+	    sched_params->default_destination_recipient_limit < 1 ? 1 :
+	    sched_params->default_destination_recipient_limit >
+	    DELIVER_RCPT_MAX ? DELIVER_RCPT_MAX :
+	    (size_t)sched_params->default_destination_recipient_limit;
 	TAILQ_INIT(&t->ready);
 	htable_insert(sched_transports, name, t);
 	TAILQ_INSERT_TAIL(&sched_transport_list, t, link);
 	return t;
+}
+
+static void
+sched_window_init(struct qmgr_dest *d)
+{
+	const struct params *p = sched_params;
+
+	qmgr_window_init(&d->window, p->initial_destination_concurrency,
+	    d->transport->per_rcpt ? p->local_destination_concurrency_limit :
+	    p->default_destination_concurrency_limit,
+	    p->destination_concurrency_failed_cohort_limit);
 }
 
 static struct qmgr_dest *
@@ -108,11 +128,7 @@ sched_dest(struct qmgr_transport *t, const char *address,
 		d->key = sbuf_steal(key);
 		d->nexthop = xstrdup(nexthop);
 		d->transport = t;
-		d->limit = (int)(t->per_rcpt ?
-		    sched_params->local_destination_concurrency_limit :
-		    sched_params->default_destination_concurrency_limit);
-		if (d->limit < 1)
-			d->limit = 1;
+		sched_window_init(d);
 		TAILQ_INIT(&d->jobs);
 		htable_insert(sched_dests, d->key, d);
 	}
@@ -124,7 +140,8 @@ sched_dest(struct qmgr_transport *t, const char *address,
 static void
 sched_update_ready(struct qmgr_dest *d)
 {
-	bool ready = !TAILQ_EMPTY(&d->jobs) && d->active < d->limit;
+	bool ready = !TAILQ_EMPTY(&d->jobs) && d->dead_dsn == NULL &&
+	    d->active < qmgr_window_room(&d->window);
 
 	if (ready == d->ready)
 		return;
@@ -135,23 +152,123 @@ sched_update_ready(struct qmgr_dest *d)
 	d->ready = ready;
 }
 
+/* Frees d when nothing keeps it: no job, no delivery, no suspension. */
+static void
+sched_dest_release(struct qmgr_dest *d)
+{
+	if (!TAILQ_EMPTY(&d->jobs) || d->active > 0 || d->dead_dsn != NULL)
+		return;
+	htable_delete(sched_dests, d->key, NULL);
+	free(d->key);
+	free(d->nexthop);
+	free(d);
+}
+
+/* Frees a job that is over, and tells its message. */
+static void
+sched_job_free(struct qmgr_job *job)
+{
+	struct qmgr_message *m = job->msg;
+
+	free(job->rcpts);
+	free(job);
+	qmgr_message_job_done(m);
+}
+
+/* The suspension of d is over: it starts afresh. */
+static void
+sched_on_revive(struct event_loop *loop, void *ctx)
+{
+	struct qmgr_dest *d = ctx;
+
+	(void)loop;
+	d->dead_timer = NULL;
+	free(d->dead_dsn);
+	free(d->dead_reason);
+	d->dead_dsn = d->dead_reason = NULL;
+	sched_window_init(d);
+	sched_update_ready(d);
+	sched_dest_release(d);
+	qmgr_sched_run();
+}
+
+/*
+ * d is dead: no request goes to it for minimal_backoff_time, and the
+ * jobs waiting for it are deferred with the reason.
+ */
+static void
+sched_suspend(struct qmgr_dest *d, const char *dsn, const char *reason)
+{
+	struct sbuf *text = sbuf_new();
+	struct qmgr_job *job;
+	long secs = sched_params->minimal_backoff_time;
+
+	d->dead_dsn = xstrdup(dsn);
+	d->dead_reason = xstrdup(reason);
+	d->dead_timer = event_timer_add(server_event_loop(),
+	    (unsigned long)secs * 1000, sched_on_revive, d);
+	msg_info("transport %s, destination %s: suspended for %lds: %s",
+	    d->transport->name, d->nexthop, secs, reason);
+	sched_update_ready(d);
+	sbuf_setf(text, "delivery temporarily suspended: %s", reason);
+	while ((job = TAILQ_FIRST(&d->jobs)) != NULL) {
+		TAILQ_REMOVE(&d->jobs, job, link);
+		for (size_t i = 0; i < job->count; i++)
+			qmgr_message_result(job->msg, job->rcpts[i],
+			    DELIVER_DEFERRED, dsn, sbuf_str(text), "none",
+			    NULL, NULL, NULL);
+		sched_job_free(job);
+	}
+	sbuf_free(&text);
+}
+
+/*
+ * What reply says of d: a result other than a deferral reached it; all
+ * deferred with 4.4.x means it could not be reached. Other replies, and
+ * no reply (the agent failed), tell nothing of d.
+ */
+static void
+sched_feedback(struct qmgr_dest *d, const struct deliver_reply *reply)
+{
+	if (reply == NULL || reply->count == 0 || d->dead_dsn != NULL)
+		return;
+	for (size_t i = 0; i < reply->count; i++)
+		if (reply->results[i].status != DELIVER_DEFERRED) {
+			qmgr_window_success(&d->window);
+			return;
+		}
+	for (size_t i = 0; i < reply->count; i++)
+		if (strncmp(reply->results[i].dsn, "4.4.", 4) != 0)
+			return;
+	if (qmgr_window_failure(&d->window))
+		sched_suspend(d, reply->results[0].dsn,
+		    reply->results[0].reason);
+}
+
 int
 qmgr_sched_add(struct qmgr_message *m, size_t rcpt, const char *address,
-    const char *transport, const char *nexthop, struct sbuf *why)
+    const char *transport, const char *nexthop, struct sbuf *dsn,
+    struct sbuf *why)
 {
 	struct qmgr_transport *t;
 	struct qmgr_dest *d;
 	struct qmgr_job *job;
 
 	if (!sched_name_ok(transport)) {
+		sbuf_set(dsn, "4.3.5");
 		sbuf_setf(why, "bad transport name \"%s\"", transport);
 		return -1;
 	}
 	t = sched_transport(transport);
 	d = sched_dest(t, address, nexthop);
+	if (d->dead_dsn != NULL) {
+		sbuf_set(dsn, d->dead_dsn);
+		sbuf_setf(why, "delivery temporarily suspended: %s",
+		    d->dead_reason);
+		return -1;
+	}
 	job = TAILQ_LAST(&d->jobs, qmgr_job_list);
-	if (job == NULL || job->msg != m || t->per_rcpt ||
-	    job->count == DELIVER_RCPT_MAX) {
+	if (job == NULL || job->msg != m || job->count == t->rcpt_limit) {
 		job = xcalloc(1, sizeof(*job));
 		job->msg = m;
 		job->dest = d;
@@ -161,8 +278,8 @@ qmgr_sched_add(struct qmgr_message *m, size_t rcpt, const char *address,
 	}
 	if (job->count == job->cap) {
 		job->cap = job->cap == 0 ? 1 : 2 * job->cap;
-		if (job->cap > DELIVER_RCPT_MAX)
-			job->cap = DELIVER_RCPT_MAX;
+		if (job->cap > t->rcpt_limit)
+			job->cap = t->rcpt_limit;
 		job->rcpts = xreallocarray(job->rcpts, job->cap,
 		    sizeof(*job->rcpts));
 	}
@@ -190,11 +307,17 @@ qmgr_sched_run(void)
 				struct qmgr_job *job = TAILQ_FIRST(&d->jobs);
 
 				TAILQ_REMOVE(&d->jobs, job, link);
-				d->active++;
-				t->active++;
 				/* Round robin: d goes to the back. */
 				TAILQ_REMOVE(&t->ready, d, ready_link);
 				d->ready = false;
+				if (qmgr_message_gone(job->msg)) {
+					sched_job_free(job);
+					sched_update_ready(d);
+					sched_dest_release(d);
+					continue;
+				}
+				d->active++;
+				t->active++;
 				sched_update_ready(d);
 				job->times.started = qmgr_now();
 				qmgr_deliver_start(job);
@@ -205,22 +328,15 @@ qmgr_sched_run(void)
 }
 
 void
-qmgr_sched_job_done(struct qmgr_job *job)
+qmgr_sched_job_done(struct qmgr_job *job, const struct deliver_reply *reply)
 {
 	struct qmgr_dest *d = job->dest;
-	struct qmgr_message *m = job->msg;
 
 	d->active--;
 	d->transport->active--;
-	free(job->rcpts);
-	free(job);
+	sched_job_free(job);
+	sched_feedback(d, reply);
 	sched_update_ready(d);
-	if (TAILQ_EMPTY(&d->jobs) && d->active == 0) {
-		htable_delete(sched_dests, d->key, NULL);
-		free(d->key);
-		free(d->nexthop);
-		free(d);
-	}
-	qmgr_message_job_done(m);
+	sched_dest_release(d);
 	qmgr_sched_run();
 }

@@ -1,25 +1,32 @@
 """qmgr against a real instance: incoming -> active -> removed, deferral
 and back-off, bounces as RFC 3464 reports, DSN NOTIFY, the null sender,
-and kill -9 in the middle of deliveries.
+kill -9 in the middle of deliveries, per-destination scheduling (slow
+start, dead destinations, recipient limits) and queue files taken out of
+active/ by the admin.
 
 The instance runs qmgr with tests/service's test-agent as its local and
 virtual transport ("test"): the agent answers each recipient by its local
 part (defer-*, bounce-*, slow-*, else delivered) and logs deliveries in
 DIR/test-agent/deliveries. Mail is put into the queue with test-inject
-(queue_writer), so these tests need no smtpd.
+(queue_writer), so these tests need no smtpd. Where the test needs to
+hold requests or count them as they overlap, FakeAgent plays the agent
+on a socket of its own.
 """
 import email
 import email.policy
 import os
 import pwd
 import signal
+import socket
 import subprocess
+import threading
 import time
 
 import pytest
 
 from conftest import tool_path
 from instance import Instance, alive, make_root, remove_root, wait_for
+from postern_proto import attr_encode, attr_recv
 
 DOMAIN = "example.test"
 SENDER = f"alice@{DOMAIN}"
@@ -525,5 +532,276 @@ def test_delay_warning_is_sent_once():
         assert qm.log().count("delay notification") == 1
         assert "warned\t" in (qm.queue / "defer" / qid).read_text()
     finally:
+        qm.stop()
+        remove_root(root)
+
+
+# Per-destination scheduling and the admin's hands on active/ ---------------
+
+class FakeAgent:
+    """A delivery agent on queue/private/NAME, run by the test: it records
+    each request (queue id, next hop, recipient count, and how many
+    requests it held at that moment, itself included), holds every
+    request until release() and then for hold seconds more, and answers
+    every recipient with answer(nexthop): (status, dsn, reason). It marks
+    nothing done: qmgr takes "sent" as the agent's word."""
+
+    def __init__(self, queue, name, answer, hold=0.0, held=False):
+        self.path = queue / "private" / name
+        self.answer = answer
+        self.hold = hold
+        self.gate = threading.Event()
+        if not held:
+            self.gate.set()
+        self.lock = threading.Lock()
+        self.requests = []
+        self.active = 0
+        self.max_active = 0
+        self.stopping = False
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(str(self.path))
+        os.chmod(self.path, 0o666)
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,),
+                             daemon=True).start()
+
+    def _serve(self, conn):
+        with conn:
+            conn.settimeout(30)
+            rec = attr_recv(conn)
+            count = int(rec["rcpt_count"])
+            nexthop = rec["nexthop"].decode()
+            with self.lock:
+                self.active += 1
+                self.max_active = max(self.max_active, self.active)
+                self.requests.append((rec["queue_id"].decode(), nexthop,
+                                      count, self.active))
+            self.gate.wait(30)
+            time.sleep(self.hold)
+            status, dsn, reason = self.answer(nexthop)
+            records = [("rcpt_count", count)]
+            for i in range(count):
+                records += [(f"rcpt_{i}", rec[f"rcpt_{i}"]),
+                            (f"status_{i}", status), (f"dsn_{i}", dsn),
+                            (f"reason_{i}", reason),
+                            (f"relay_{i}", f"{nexthop}[192.0.2.1]:25")]
+            with self.lock:
+                self.active -= 1
+            conn.sendall(attr_encode(records))
+
+    def release(self):
+        self.gate.set()
+
+    def held(self):
+        with self.lock:
+            return list(self.requests)
+
+    def stop(self):
+        self.stopping = True
+        self.gate.set()
+        self.sock.close()
+        self.thread.join(5)
+
+
+def sent(nexthop):
+    return ("sent", "2.0.0", "250 2.0.0 queued")
+
+
+def refused_at_down_test(nexthop):
+    if nexthop == "down.test":
+        return ("deferred", "4.4.1",
+                "connect to down.test[192.0.2.1]:25: Connection refused")
+    return sent(nexthop)
+
+
+def deferred_4_2_0(nexthop):
+    return ("deferred", "4.2.0", "450 4.2.0 try again later")
+
+
+@pytest.fixture
+def fake_qm():
+    """An instance routing the .test domains other than example.test to
+    the transport "fake", one delivery at a time to each destination at
+    first, and slow to retry."""
+    root = make_root()
+    q = QmgrInstance(root, main_cf=(
+        "transport_maps = inline:{slow.test=fake, down.test=fake, "
+        "up.test=fake, hold.test=fake}",
+        "initial_destination_concurrency = 1",
+        "default_destination_concurrency_limit = 3",
+        "minimal_backoff_time = 60s", "maximal_backoff_time = 60s"))
+    agents = []
+
+    def agent(*args, **kw):
+        a = FakeAgent(q.queue, "fake", *args, **kw)
+        agents.append(a)
+        return a
+    q.agent = agent
+    try:
+        yield q
+    finally:
+        for a in agents:
+            a.stop()
+        q.stop()
+        remove_root(root)
+
+
+def test_slow_start_grows_concurrency_per_destination(fake_qm):
+    qm = fake_qm
+    qm.start()
+    agent = qm.agent(sent, hold=0.5, held=True)
+    first = qm.inject(["a@slow.test"])
+    wait_for(lambda: len(agent.held()) == 1, what="first request")
+    ids = [first] + [qm.inject([f"r{i}@slow.test"]) for i in range(11)]
+    wait_for(lambda: qm.log().count("(queue active)") == 12,
+             what="messages taken in")
+    # The window is one: the others wait for the first delivery.
+    time.sleep(0.5)
+    assert len(agent.held()) == 1
+    agent.release()
+    for qid in ids:
+        wait_for(lambda: f"{qid}: removed" in qm.log(), timeout=30,
+                 what=f"{qid} removed")
+    counts = [c for _, _, _, c in agent.held()]
+    assert len(counts) == 12
+    # One, then two at once after a success, then the limit of three.
+    assert counts[:2] == [1, 1]
+    assert agent.max_active == 3
+    assert counts.index(2) < counts.index(3)
+
+
+def test_dead_destination_is_suspended(fake_qm):
+    qm = fake_qm
+    qm.start()
+    agent = qm.agent(refused_at_down_test)
+    first = qm.inject(["a@down.test"])
+    wait_for(lambda: "transport fake, destination down.test: suspended "
+             "for 60s: connect to down.test[192.0.2.1]:25: Connection "
+             "refused" in qm.log(), what="suspension")
+    wait_for(lambda: first in qm.files("deferred"), what="deferral")
+    second = qm.inject(["b@down.test"])
+    other = qm.inject(["c@up.test"])
+    wait_for(lambda: f"{other}: removed" in qm.log(), what="other domain")
+    wait_for(lambda: second in qm.files("deferred"), what="second deferred")
+    assert (f"{second}: to=<b@down.test>, relay=none" in qm.log())
+    assert ("dsn=4.4.1, status=deferred (delivery temporarily suspended: "
+            "connect to down.test[192.0.2.1]:25: Connection refused)"
+            in qm.log())
+    assert "delivery temporarily suspended" in \
+        (qm.queue / "defer" / second).read_text()
+    # One request reached down.test; the second message made none.
+    assert [(q, n) for q, n, _, _ in agent.held()] == [
+        (first, "down.test"), (other, "up.test")]
+
+
+def test_recipient_limit_per_request():
+    root = make_root()
+    qm = QmgrInstance(root, main_cf=(
+        "transport_maps = inline:{batch.test=batch}",
+        "default_destination_recipient_limit = 2"))
+    qm.inst.add_service("batch unix - - n - - test-agent")
+    try:
+        qm.start()
+        qid = qm.inject([f"{u}@batch.test" for u in "abcde"] +
+                        [f"bob@{DOMAIN}", f"carol@{DOMAIN}"])
+        wait_for(lambda: f"{qid}: removed" in qm.log(), what="removal")
+        assert sorted(qm.requests()) == sorted([
+            (qid, "2", "batch", "batch.test"),
+            (qid, "2", "batch", "batch.test"),
+            (qid, "1", "batch", "batch.test"),
+            (qid, "1", "test", DOMAIN), (qid, "1", "test", DOMAIN)])
+        assert len(qm.deliveries()) == 7
+    finally:
+        qm.stop()
+        remove_root(root)
+
+
+def forgotten(qm, qid):
+    return f"{qid}: removed from the active queue by the administrator"
+
+
+def test_message_moved_to_hold_while_delivered_is_forgotten(fake_qm):
+    qm = fake_qm
+    qm.start()
+    pid = qm.qmgr_pid()
+    agent = qm.agent(deferred_4_2_0, held=True)
+    qid = qm.inject(["a@hold.test"])
+    wait_for(lambda: len(agent.held()) == 1, what="request")
+    (qm.queue / "hold").mkdir(exist_ok=True)
+    os.rename(qm.queue / "active" / qid, qm.queue / "hold" / qid)
+    agent.release()
+    wait_for(lambda: forgotten(qm, qid) in qm.log(), what="forgotten")
+    # qmgr goes on delivering.
+    agent.answer = sent
+    other = qm.inject(["b@up.test"])
+    wait_for(lambda: f"{other}: removed" in qm.log(), what="other message")
+    assert qm.qmgr_pid() == pid
+    assert qm.log().count(forgotten(qm, qid)) == 1
+    assert qm.files("hold") == [qid]
+    assert qid not in qm.files("deferred") + qm.files("active")
+    assert qid not in qm.files("defer")
+    assert f"{qid}: to=<a@hold.test>" not in qm.log()
+    assert "error" not in qm.log()
+
+
+def test_message_deleted_from_active_is_forgotten(fake_qm):
+    qm = fake_qm
+    qm.start()
+    pid = qm.qmgr_pid()
+    agent = qm.agent(deferred_4_2_0, held=True)
+    # One delivery at a time to slow.test: the second message waits.
+    qid = qm.inject(["a@slow.test"])
+    wait_for(lambda: len(agent.held()) == 1, what="request")
+    waiting = qm.inject(["b@slow.test"])
+    wait_for(lambda: f"{waiting}: from=<" in qm.log(), what="second")
+    os.unlink(qm.queue / "active" / qid)
+    os.unlink(qm.queue / "active" / waiting)
+    agent.release()
+    wait_for(lambda: forgotten(qm, qid) in qm.log() and
+             forgotten(qm, waiting) in qm.log(), what="forgotten")
+    agent.answer = sent
+    other = qm.inject(["c@slow.test"])
+    wait_for(lambda: f"{other}: removed" in qm.log(), what="other message")
+    assert qm.qmgr_pid() == pid
+    # The waiting message never went to the agent.
+    assert [q for q, _, _, _ in agent.held()] == [qid, other]
+    for gone in (qid, waiting):
+        assert qm.log().count(forgotten(qm, gone)) == 1
+        assert gone not in qm.files("deferred") + qm.files("defer")
+    assert "error" not in qm.log()
+
+
+def test_suspension_ends_after_minimal_backoff_time():
+    root = make_root()
+    qm = QmgrInstance(root, main_cf=(
+        "transport_maps = inline:{down.test=fake}",
+        "initial_destination_concurrency = 1",
+        "minimal_backoff_time = 2s", "maximal_backoff_time = 2s"))
+    agent = None
+    try:
+        qm.start()
+        agent = FakeAgent(qm.queue, "fake", refused_at_down_test)
+        qid = qm.inject(["a@down.test"])
+        wait_for(lambda: "destination down.test: suspended for 2s"
+                 in qm.log(), what="suspension")
+        # Retried once the suspension is over: the agent is asked again.
+        wait_for(lambda: len(agent.held()) >= 2, timeout=30,
+                 what="second request")
+        assert {q for q, _, _, _ in agent.held()} == {qid}
+    finally:
+        if agent:
+            agent.stop()
         qm.stop()
         remove_root(root)
