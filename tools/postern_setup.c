@@ -507,6 +507,49 @@ setup_parents(const char *path, struct setup_report *rep, struct sbuf *why)
 	return ret;
 }
 
+/*
+ * In system mode, gives command_directory/postern-drop, when installed
+ * there, its group setgid_group and mode 2755: the one way into
+ * maildrop/. A program that is not a regular file owned by root is left
+ * alone with an error.
+ */
+static int
+setup_drop_program(const struct params *p, const struct setup_ids *ids,
+    struct setup_report *rep, struct sbuf *why)
+{
+	struct sbuf *path = sbuf_new();
+	struct stat st;
+	int fd, ret = 0;
+
+	sbuf_setf(path, "%s/postern-drop", p->command_directory);
+	fd = open(sbuf_str(path), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (ids->single || (fd < 0 && errno == ENOENT))
+		goto out;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		sbuf_setf(why, "%s: %s", sbuf_str(path), strerror(errno));
+		ret = -1;
+	} else if (!S_ISREG(st.st_mode) || st.st_uid != 0) {
+		sbuf_setf(why, "%s: not a regular file owned by root",
+		    sbuf_str(path));
+		ret = -1;
+	} else if (st.st_gid != ids->drop_gid ||
+	    (st.st_mode & 07777) != 02755) {
+		if (fchown(fd, 0, ids->drop_gid) < 0 ||
+		    fchmod(fd, 02755) < 0) {
+			sbuf_setf(why, "%s: %s", sbuf_str(path),
+			    strerror(errno));
+			ret = -1;
+		} else
+			setup_note(rep, "set group %s and mode 2755 of %s",
+			    p->setgid_group, sbuf_str(path));
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	sbuf_free(&path);
+	return ret;
+}
+
 int
 setup_queue(const struct params *p, const struct setup_ids *ids,
     struct setup_report *rep, struct sbuf *why)
@@ -526,6 +569,8 @@ setup_queue(const struct params *p, const struct setup_ids *ids,
 	for (size_t i = 0; ret == 0 &&
 	    setup_queue_dir(p->queue_directory, i, ids, path, &perm); i++)
 		ret = setup_dir(sbuf_str(path), &perm, rep, why);
+	if (ret == 0)
+		ret = setup_drop_program(p, ids, rep, why);
 	sbuf_free(&path);
 	return ret;
 }
