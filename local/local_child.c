@@ -9,6 +9,7 @@
  */
 #include "local_child.h"
 
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -86,10 +87,29 @@ local_child_become(const struct local_ident *as, struct sbuf *why)
 	return 0;
 }
 
+/*
+ * Makes the child die with local: a delivery finished by an orphan that
+ * can no longer mark the recipient done would be delivered again by the
+ * next attempt. Set after the switch of user, which clears it.
+ */
+static int
+local_child_tie(pid_t parent, struct sbuf *why)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
+		sbuf_setf(why, "prctl: %s", strerror(errno));
+		return -1;
+	}
+	if (getppid() != parent) {
+		sbuf_set(why, "local delivery process went away");
+		return -1;
+	}
+	return 0;
+}
+
 /* The child: becomes as, runs fn and sends the frame; never returns. */
 static void __attribute__((noreturn))
-local_child_main(int fd, const struct local_ident *as, local_child_fn fn,
-    void *ctx)
+local_child_main(int fd, pid_t parent, const struct local_ident *as,
+    local_child_fn fn, void *ctx)
 {
 	struct local_outcome out;
 	struct sbuf *payload = sbuf_new(), *frame = sbuf_new();
@@ -98,7 +118,8 @@ local_child_main(int fd, const struct local_ident *as, local_child_fn fn,
 
 	local_outcome_init(&out);
 	sbuf_set_limit(payload, LOCAL_CHILD_PAYLOAD_MAX);
-	if (local_child_become(as, why) < 0)
+	if (local_child_become(as, why) < 0 ||
+	    local_child_tie(parent, why) < 0)
 		local_outcome_set(&out, DELIVER_DEFERRED, "4.3.0", "%s",
 		    sbuf_str(why));
 	else
@@ -163,7 +184,7 @@ local_child_run(const struct local_ident *as, int timeout_ms,
 	struct attr_list *list = NULL;
 	struct sbuf *why = sbuf_new(), *how = sbuf_new();
 	int sv[2], wstatus = 0, got;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	sbuf_reset(payload);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -180,7 +201,7 @@ local_child_run(const struct local_ident *as, int timeout_ms,
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		local_child_main(sv[1], as, fn, ctx);
+		local_child_main(sv[1], parent, as, fn, ctx);
 	}
 	close(sv[1]);
 	got = attr_recv(sv[0], ATTR_FRAME_MAX, timeout_ms, &list, why);
