@@ -57,8 +57,8 @@ def instance():
 
 @pytest.fixture
 def mta():
-    """A created but not started instance with the mail daemons (smtpd,
-    qmgr, local, anvil) in its master.cf; stopped afterwards."""
+    """A created but not started instance with the mail daemons
+    (instance.MAIL_DAEMONS) in its master.cf; stopped afterwards."""
     from instance import MAIL_DAEMONS, Instance, make_root, remove_root
     root = make_root()
     inst = Instance(root, daemons=MAIL_DAEMONS)

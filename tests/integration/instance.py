@@ -22,7 +22,7 @@ from conftest import BUILDDIR, tool_path
 SERVICE_PROGRAMS = ("test-echo", "test-crash", "test-trigger")
 # The mail daemons, linked into the daemon directory when asked for, so
 # that "postern init" writes their master.cf lines.
-MAIL_DAEMONS = ("smtpd", "qmgr", "local", "anvil", "pickup")
+MAIL_DAEMONS = ("smtpd", "qmgr", "local", "anvil", "pickup", "smtp")
 
 
 def wait_for(predicate, timeout=20.0, interval=0.05, what="condition"):
