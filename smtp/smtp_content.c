@@ -1,18 +1,20 @@
 /*
- * smtp_content - a queued message as it goes out after DATA
+ * smtp_content - a queued message as it goes out after DATA or in BDAT
  *
  * Pure functions over buffers; the caller reads the queue file and
  * writes the stream. Errors: none (out is an unlimited buffer). Trust:
  * the content is the sender's and goes out as it is, apart from line
- * endings, dots and bare CRs.
+ * endings, dots and bare CRs (smtp_content.h).
  */
 #include "smtp_content.h"
 
 #include "util/sbuf.h"
 
 void
-smtp_content_enc_init(struct smtp_content_enc *enc)
+smtp_content_enc_init(struct smtp_content_enc *enc,
+    enum smtp_content_mode mode)
 {
+	enc->mode = mode;
 	enc->at_bol = true;
 }
 
@@ -25,12 +27,12 @@ smtp_content_encode(struct smtp_content_enc *enc, const char *data,
 	for (size_t i = 0; i < len; i++) {
 		char c = data[i];
 
-		if (c == '\r') {
+		if (c == '\r' && enc->mode != SMTP_CONTENT_BINARY) {
 			sbuf_catn(out, data + run, i - run);
 			run = i + 1;
 			continue;
 		}
-		if (enc->at_bol && c == '.') {
+		if (enc->at_bol && c == '.' && enc->mode == SMTP_CONTENT_DATA) {
 			sbuf_catn(out, data + run, i - run);
 			sbuf_catc(out, '.');
 			run = i;
@@ -48,9 +50,10 @@ smtp_content_encode(struct smtp_content_enc *enc, const char *data,
 void
 smtp_content_finish(struct smtp_content_enc *enc, struct sbuf *out)
 {
-	if (!enc->at_bol)
+	if (!enc->at_bol && enc->mode != SMTP_CONTENT_BINARY)
 		sbuf_catn(out, "\r\n", 2);
-	sbuf_catn(out, ".\r\n", 3);
+	if (enc->mode == SMTP_CONTENT_DATA)
+		sbuf_catn(out, ".\r\n", 3);
 	enc->at_bol = true;
 }
 
@@ -58,6 +61,7 @@ void
 smtp_content_scan_init(struct smtp_content_scan *scan)
 {
 	scan->wire_size = 0;
+	scan->bare_cr = 0;
 	scan->has_8bit = false;
 	scan->ends_with_lf = true;
 }
@@ -69,8 +73,10 @@ smtp_content_scan(struct smtp_content_scan *scan, const char *data,
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)data[i];
 
-		if (c == '\r')
+		if (c == '\r') {
+			scan->bare_cr++;
 			continue;
+		}
 		scan->wire_size += c == '\n' ? 2 : 1;
 		if (c & 0x80)
 			scan->has_8bit = true;

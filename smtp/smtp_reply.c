@@ -175,6 +175,10 @@ smtp_ehlo_parse(const struct smtp_reply *r, struct smtp_ehlo *ehlo)
 			ehlo->ext |= SMTP_EXT_DSN;
 		else if (strcasecmp(word, "STARTTLS") == 0)
 			ehlo->ext |= SMTP_EXT_STARTTLS;
+		else if (strcasecmp(word, "CHUNKING") == 0)
+			ehlo->ext |= SMTP_EXT_CHUNKING;
+		else if (strcasecmp(word, "BINARYMIME") == 0)
+			ehlo->ext |= SMTP_EXT_BINARYMIME;
 		else if (strcasecmp(word, "SIZE") == 0) {
 			char *num = str_token(&arg, " ");
 

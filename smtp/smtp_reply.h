@@ -36,6 +36,8 @@ struct smtp_reply {
 #define SMTP_EXT_SMTPUTF8	(1 << 3)
 #define SMTP_EXT_DSN		(1 << 4)
 #define SMTP_EXT_STARTTLS	(1 << 5)
+#define SMTP_EXT_CHUNKING	(1 << 6)
+#define SMTP_EXT_BINARYMIME	(1 << 7)
 
 struct smtp_ehlo {
 	int ext;		/* SMTP_EXT_* */

@@ -1,5 +1,5 @@
 /*
- * smtp_trans - one message over an open session: MAIL, RCPT, DATA
+ * smtp_trans - one message over an open session: MAIL, RCPT, DATA or BDAT
  *
  * Errors: results per recipient in the job; a broken session is -1 with
  * a reason. Trust: the server is untrusted (smtp_reply.c bounds what it
@@ -14,6 +14,7 @@
 #include "mail/deliver_req.h"
 #include "mail/params.h"
 #include "mail/queue_file.h"
+#include "smtp_bdat.h"
 #include "smtp_reply.h"
 #include "smtp_session.h"
 #include "util/msg.h"
@@ -72,9 +73,8 @@ smtp_decide_all(struct smtp_job *job, const struct smtp_session *s,
 		smtp_decide(job, s, i, status, dsn, reason, diag);
 }
 
-/* Decides recipient i by a 4xx or 5xx reply to what. */
-static void
-smtp_decide_reply(struct smtp_job *job, const struct smtp_session *s,
+void
+smtp_trans_decide_reply(struct smtp_job *job, const struct smtp_session *s,
     size_t i, const struct smtp_reply *r, const char *what)
 {
 	struct sbuf *reason = sbuf_new();
@@ -98,6 +98,15 @@ smtp_quote_addr(const char *internal, struct sbuf *out)
 	free(local);
 }
 
+/* The octets the content takes on the wire (SIZE=). */
+static uint64_t
+smtp_wire_size(const struct smtp_job *job)
+{
+	bool binary = job->qf->env.body == QUEUE_BODY_BINARYMIME;
+
+	return job->scan.wire_size + (binary ? job->scan.bare_cr : 0);
+}
+
 /* Bounces the message before MAIL when the server cannot take it; true
  * when it did. */
 static bool
@@ -108,16 +117,20 @@ smtp_trans_refuse(struct smtp_job *job, const struct smtp_session *s)
 	const char *dsn = NULL;
 
 	if ((s->ehlo.ext & SMTP_EXT_SIZE) && s->ehlo.size > 0 &&
-	    job->scan.wire_size > s->ehlo.size) {
+	    smtp_wire_size(job) > s->ehlo.size) {
 		sbuf_setf(reason, "message size %llu exceeds size limit %llu "
 		    "of server %s[%s]",
-		    (unsigned long long)job->scan.wire_size, s->ehlo.size,
+		    (unsigned long long)smtp_wire_size(job), s->ehlo.size,
 		    s->name, s->addr);
 		dsn = "5.3.4";
 	} else if (env->body == QUEUE_BODY_BINARYMIME) {
-		sbuf_setf(reason, "message has binary content, which this "
-		    "client does not send to %s[%s]", s->name, s->addr);
-		dsn = "5.6.3";
+		if ((s->ehlo.ext & (SMTP_EXT_CHUNKING | SMTP_EXT_BINARYMIME)) !=
+		    (SMTP_EXT_CHUNKING | SMTP_EXT_BINARYMIME)) {
+			sbuf_setf(reason, "message has binary content, but "
+			    "server %s[%s] does not support BINARYMIME and "
+			    "CHUNKING", s->name, s->addr);
+			dsn = "5.6.3";
+		}
 	} else if (job->scan.has_8bit && !(s->ehlo.ext & SMTP_EXT_8BITMIME)) {
 		sbuf_setf(reason, "message has 8-bit content, but server "
 		    "%s[%s] does not support 8BITMIME", s->name, s->addr);
@@ -148,10 +161,12 @@ smtp_mail_cmd(const struct smtp_job *job, const struct smtp_session *s)
 	if (s->esmtp) {
 		if (s->ehlo.ext & SMTP_EXT_SIZE)
 			sbuf_printf(cmd, " SIZE=%llu",
-			    (unsigned long long)job->scan.wire_size);
+			    (unsigned long long)smtp_wire_size(job));
 		if (env->body == QUEUE_BODY_8BITMIME &&
 		    (s->ehlo.ext & SMTP_EXT_8BITMIME))
 			sbuf_cat(cmd, " BODY=8BITMIME");
+		else if (env->body == QUEUE_BODY_BINARYMIME)
+			sbuf_cat(cmd, " BODY=BINARYMIME");
 		if (env->smtputf8)
 			sbuf_cat(cmd, " SMTPUTF8");
 		if (s->ehlo.ext & SMTP_EXT_DSN) {
@@ -221,7 +236,7 @@ smtp_send_content(const struct smtp_env *env, struct smtp_session *s,
 	ssize_t n;
 	int ret = -1;
 
-	smtp_content_enc_init(&enc);
+	smtp_content_enc_init(&enc, SMTP_CONTENT_DATA);
 	stream_set_timeout(s->stream, SMTP_MS(env->p->smtp_data_xfer_timeout));
 	for (;;) {
 		if ((n = queue_file_read(job->qf, pos, buf,
@@ -282,14 +297,14 @@ smtp_read_end(const struct smtp_env *env, struct smtp_session *s,
 	return ret;
 }
 
-/* The accepted recipients are sent: marked done, then decided. */
-static void
+void
 smtp_trans_sent(struct smtp_job *job, const struct smtp_session *s,
-    const size_t *accepted, size_t n, const struct smtp_reply *reply)
+    const size_t *accepted, size_t n, const struct smtp_reply *reply,
+    const char *what)
 {
 	struct sbuf *reason = sbuf_new(), *err = sbuf_new();
 
-	smtp_session_said(s, reply, "end of DATA", reason);
+	smtp_session_said(s, reply, what, reason);
 	for (size_t k = 0; k < n; k++) {
 		size_t i = accepted[k];
 
@@ -316,6 +331,7 @@ smtp_trans_run(const struct smtp_env *env, struct smtp_session *s,
     struct smtp_job *job, struct sbuf *why)
 {
 	bool pipelining = s->esmtp && (s->ehlo.ext & SMTP_EXT_PIPELINING);
+	bool chunking = s->esmtp && (s->ehlo.ext & SMTP_EXT_CHUNKING);
 	struct smtp_cmd *cmds;
 	size_t ncmd = 0, naccepted = 0, *accepted;
 	struct smtp_reply reply, mail_reply;
@@ -336,8 +352,10 @@ smtp_trans_run(const struct smtp_env *env, struct smtp_session *s,
 		cmds[ncmd++].text = smtp_rcpt_cmd(
 		    &job->qf->rcpts[job->req->rcpts[i]], s);
 	}
-	cmds[ncmd].kind = SMTP_CMD_DATA;
-	cmds[ncmd++].text = xstrdup("DATA");
+	if (!chunking) {
+		cmds[ncmd].kind = SMTP_CMD_DATA;
+		cmds[ncmd++].text = xstrdup("DATA");
+	}
 	smtp_reply_init(&reply);
 	smtp_reply_init(&mail_reply);
 	for (size_t k = 0; pipelining && k < ncmd; k++)
@@ -387,7 +405,7 @@ smtp_trans_run(const struct smtp_env *env, struct smtp_session *s,
 			if (reply.code / 100 == 2)
 				accepted[naccepted++] = c->rcpt;
 			else
-				smtp_decide_reply(job, s, c->rcpt, &reply,
+				smtp_trans_decide_reply(job, s, c->rcpt, &reply,
 				    "RCPT TO");
 			break;
 		case SMTP_CMD_DATA:
@@ -400,15 +418,20 @@ smtp_trans_run(const struct smtp_env *env, struct smtp_session *s,
 				data_ok = false;
 			} else if (!data_ok && mail_ok) {
 				for (size_t a = 0; a < naccepted; a++)
-					smtp_decide_reply(job, s, accepted[a],
-					    &reply, "DATA");
+					smtp_trans_decide_reply(job, s,
+					    accepted[a], &reply, "DATA");
 			}
 			break;
 		}
 	}
 	if (!mail_ok) {
 		for (size_t i = 0; i < job->req->rcpt_count; i++)
-			smtp_decide_reply(job, s, i, &mail_reply, "MAIL FROM");
+			smtp_trans_decide_reply(job, s, i, &mail_reply,
+			    "MAIL FROM");
+	} else if (chunking) {
+		if (naccepted > 0 && smtp_bdat_send(env, s, job, accepted,
+		    naccepted, why) < 0)
+			goto done;
 	} else if (data_ok) {
 		if (smtp_send_content(env, s, job, why) < 0 ||
 		    smtp_read_end(env, s, &reply, why) < 0)
@@ -418,11 +441,12 @@ smtp_trans_run(const struct smtp_env *env, struct smtp_session *s,
 			goto done;
 		}
 		if (reply.code / 100 == 2)
-			smtp_trans_sent(job, s, accepted, naccepted, &reply);
+			smtp_trans_sent(job, s, accepted, naccepted, &reply,
+			    "end of DATA");
 		else
 			for (size_t a = 0; a < naccepted; a++)
-				smtp_decide_reply(job, s, accepted[a], &reply,
-				    "end of DATA");
+				smtp_trans_decide_reply(job, s, accepted[a],
+				    &reply, "end of DATA");
 		s->messages++;
 	}
 	ret = 0;

@@ -1,14 +1,17 @@
 /*
- * smtp_trans - one message over an open session: MAIL, RCPT, DATA
+ * smtp_trans - one message over an open session: MAIL, RCPT, DATA or BDAT
  *
  * Sends the envelope (pipelined when the server offers PIPELINING) with
  * the ESMTP parameters the server offers and the message needs: SIZE,
- * BODY=8BITMIME, SMTPUTF8, and the DSN parameters RET, ENVID, NOTIFY and
- * ORCPT. Then the content (smtp_content.h), and the result per recipient:
+ * BODY=8BITMIME or BODY=BINARYMIME, SMTPUTF8, and the DSN parameters
+ * RET, ENVID, NOTIFY and ORCPT. Then the content (smtp_content.h): after
+ * DATA, or in BDAT chunks (smtp_bdat.h) when the server offers CHUNKING.
+ * The result per recipient:
  *
  *	2xx to RCPT and to the end of data	sent: marked done in the
- *						queue file before the reply
- *	4xx to RCPT, MAIL, DATA or end of data	deferred
+ *	(the final dot or BDAT LAST)		queue file before the reply
+ *	4xx to RCPT, MAIL, DATA, any BDAT or	deferred
+ *	end of data
  *	5xx to any of them			bounced
  *	421, a lost connection or a timeout	not decided: the caller
  *						tries the next address
@@ -16,8 +19,8 @@
  * Before MAIL, a message the server cannot take bounces without a
  * retry: larger than its SIZE (5.3.4), 8-bit content to a server without
  * 8BITMIME (5.6.3; no downgrade is attempted, as RFC 6152 3 allows),
- * BINARYMIME content (5.6.3: this client does not send BDAT), SMTPUTF8 to
- * a server without SMTPUTF8 (5.6.7).
+ * BINARYMIME content to a server without both BINARYMIME and CHUNKING
+ * (5.6.3), SMTPUTF8 to a server without SMTPUTF8 (5.6.7).
  */
 #ifndef POSTERN_SMTP_TRANS_H
 #define POSTERN_SMTP_TRANS_H
@@ -32,6 +35,7 @@ struct deliver_request;
 struct queue_file;
 struct sbuf;
 struct smtp_env;
+struct smtp_reply;
 struct smtp_session;
 
 /* One delivery request and what has been decided for it so far. */
@@ -52,5 +56,16 @@ struct smtp_job {
  */
 int smtp_trans_run(const struct smtp_env *env, struct smtp_session *s,
     struct smtp_job *job, struct sbuf *why);
+
+/* For the content's senders (smtp_bdat.h): decides request recipient i
+ * by a 4xx or 5xx reply to what ("BDAT"). */
+void smtp_trans_decide_reply(struct smtp_job *job,
+    const struct smtp_session *s, size_t i, const struct smtp_reply *r,
+    const char *what);
+/* Marks the n accepted request recipients done in the queue file, then
+ * decides them sent by the 2xx reply to what. */
+void smtp_trans_sent(struct smtp_job *job, const struct smtp_session *s,
+    const size_t *accepted, size_t n, const struct smtp_reply *reply,
+    const char *what);
 
 #endif

@@ -134,22 +134,28 @@ class FakeMX:
     ehlo: the extensions offered; greeting: the first reply; replies:
     recipient address -> reply to its RCPT TO; stall_after_greeting: send
     the greeting, then answer nothing; ehlo_refused: only HELO works;
-    tls_broken: STARTTLS offered, but the handshake gets garbage.
-    Received messages are kept in `messages` as dicts with mail, rcpts,
-    data (bytes, CRLF and dots as sent) and tls.
+    tls_broken: STARTTLS offered, but the handshake gets garbage;
+    bdat_replies: chunk number (from 0) -> reply to that BDAT (offer
+    CHUNKING in ehlo for the client to send BDAT). Received messages are
+    kept in `messages` as dicts with mail, rcpts, data (bytes, CRLF and
+    dots as sent), tls and chunks (for BDAT: (size, last) of each);
+    bdat_ahead counts the chunks after which more input was there before
+    the reply (a pipelining client).
     """
 
     def __init__(self, addr, port=25, ehlo=("PIPELINING", "8BITMIME",
                                             "SIZE 10000000", "DSN"),
                  greeting="220 fake.mx ESMTP", replies=None, cert=None,
                  stall_after_greeting=False, ehlo_refused=False,
-                 tls_broken=False):
+                 tls_broken=False, bdat_replies=None):
         self.addr, self.port = addr, port
         self.ehlo_refused = ehlo_refused
         self.tls_broken = tls_broken
         self.ehlo = list(ehlo)
         self.greeting = greeting
         self.replies = replies or {}
+        self.bdat_replies = bdat_replies or {}
+        self.bdat_ahead = 0
         self.stall = stall_after_greeting
         self.tls_ctx = None
         if cert is not None or tls_broken:
@@ -204,6 +210,22 @@ class FakeMX:
             line, _, state["buf"] = state["buf"].partition(b"\n")
             return line + b"\n"
 
+        def readexact(n):
+            while len(state["buf"]) < n:
+                if self.stopping.is_set():
+                    return None
+                try:
+                    chunk = state["sock"].recv(65536)
+                except socket.timeout:
+                    continue
+                except (OSError, ssl.SSLError):
+                    return None
+                if not chunk:
+                    return None
+                state["buf"] += chunk
+            data, state["buf"] = state["buf"][:n], state["buf"][n:]
+            return data
+
         def send(text):
             try:
                 state["sock"].sendall(text.encode() + b"\r\n")
@@ -217,7 +239,7 @@ class FakeMX:
                     send(self.greeting)
                 self.stopping.wait(60)
                 return
-            mail, rcpts = None, []
+            mail, rcpts, chunks, data = None, [], [], b""
             while True:
                 line = readline()
                 if line is None:
@@ -249,8 +271,32 @@ class FakeMX:
                         return
                     state["tls"], state["buf"] = True, b""
                 elif verb == "MAIL":
-                    mail, rcpts = cmd, []
+                    mail, rcpts, chunks, data = cmd, [], [], b""
                     send("250 2.1.0 ok")
+                elif verb == "BDAT":
+                    args = cmd.split(" ")
+                    size, last = int(args[1]), args[-1].upper() == "LAST"
+                    chunk = readexact(size)
+                    if chunk is None:
+                        return
+                    reply = self.bdat_replies.get(len(chunks),
+                                                  "250 2.0.0 chunk ok")
+                    chunks.append((size, last))
+                    if state["buf"]:
+                        self.bdat_ahead += 1
+                    data += chunk
+                    if not rcpts:
+                        send("554 5.5.1 no valid recipients")
+                    elif not reply.startswith("2"):
+                        send(reply)
+                    elif last:
+                        self.messages.append({"mail": mail, "rcpts": rcpts,
+                                              "data": data, "chunks": chunks,
+                                              "tls": state["tls"]})
+                        send("250 2.0.0 ok: queued as FAKE%d" %
+                             len(self.messages))
+                    else:
+                        send(reply)
                 elif verb == "RCPT":
                     addr = cmd.split("<", 1)[1].split(">", 1)[0]
                     reply = self.replies.get(addr, "250 2.1.5 ok")
@@ -276,7 +322,7 @@ class FakeMX:
                     send("250 2.0.0 ok: queued as FAKE%d" %
                          len(self.messages))
                 elif verb == "RSET":
-                    mail, rcpts = None, []
+                    mail, rcpts, chunks, data = None, [], [], b""
                     send("250 2.0.0 ok")
                 elif verb == "QUIT":
                     send("221 2.0.0 bye")
@@ -678,6 +724,176 @@ def test_size_limit_bounces_without_retry(remote):
     swaks(remote.inst, "someone@remote.test")
     line = wait_status(remote.inst, "someone@remote.test", "bounced")
     assert "dsn=5.3.4" in line and "exceeds size limit 100" in line
+    assert not any(c.startswith("MAIL") for c in mx.commands)
+
+
+CHUNKING = ("PIPELINING", "8BITMIME", "SIZE 10000000", "DSN", "CHUNKING")
+BDAT_CHUNK = 64 * 1024
+
+
+def big_message():
+    """About 200 KB: three full BDAT chunks and a short last one, with
+    lines that start with a dot on and near the chunk boundaries."""
+    lines = [b"From: Sender <sender@sender.test>", b"To: someone@remote.test",
+             b"Subject: chunks", b""]
+    for i in range(2600):
+        lines.append(b"%s line %05d of the body, long enough to fill %s" %
+                     (b"." if i % 7 == 0 else b"", i, b"x" * 30))
+    return b"\r\n".join(lines) + b"\r\n"
+
+
+def stored_wire(msg):
+    """The content at the fake MX without the Received line in front."""
+    body = msg["data"]
+    assert body.startswith(b"Received: from "), body[:200]
+    return body
+
+
+def smtp_bdat(inst, body, rcpt, sender="sender@sender.test"):
+    """Submits body to the instance's smtpd as one BDAT LAST chunk with
+    BODY=BINARYMIME; returns the reply to BDAT."""
+    with socket.create_connection(("127.0.0.1", inst.port(25)),
+                                  timeout=30) as sock:
+        f = sock.makefile("rb")
+
+        def reply():
+            while True:
+                line = f.readline()
+                assert line, "connection closed"
+                if line[3:4] != b"-":
+                    return line.decode()
+
+        def cmd(text):
+            sock.sendall(text.encode() + b"\r\n")
+            return reply()
+
+        assert reply().startswith("220")
+        assert cmd("EHLO client.test").startswith("250")
+        assert cmd(f"MAIL FROM:<{sender}> BODY=BINARYMIME").startswith("250")
+        assert cmd(f"RCPT TO:<{rcpt}>").startswith("250")
+        sock.sendall(b"BDAT %d LAST\r\n" % len(body) + body)
+        r = reply()
+        cmd("QUIT")
+        return r
+
+
+@pytest.mark.parametrize("ehlo", [CHUNKING, CHUNKING[1:]],
+                         ids=["pipelining", "lockstep"])
+def test_bdat_chunks_carry_the_content_unchanged(remote, ehlo):
+    mx = remote.fake("127.0.0.2", ehlo=ehlo)
+    remote.inst.start()
+    message = big_message()
+    swaks(remote.inst, "someone@remote.test", data=message)
+    wait_for(lambda: mx.messages, what="message at the fake MX")
+    msg = mx.messages[0]
+    # No dot-stuffing, CRLF line endings: the message as submitted.
+    assert stored_wire(msg).endswith(message)
+    sizes = [size for size, _ in msg["chunks"]]
+    assert sizes[:-1] == [BDAT_CHUNK] * (len(sizes) - 1)
+    assert 0 < sizes[-1] <= BDAT_CHUNK and sum(sizes) == len(msg["data"])
+    assert len(sizes) == 4, sizes
+    assert [last for _, last in msg["chunks"]] == [False] * 3 + [True]
+    bdats = [c for c in mx.commands if c.startswith("BDAT")]
+    assert bdats[-1] == "BDAT %d LAST" % sizes[-1]
+    assert not any(c.startswith("DATA") for c in mx.commands)
+    if "PIPELINING" not in ehlo:
+        # Each chunk waited for the reply to the one before.
+        assert mx.bdat_ahead == 0
+    wait_status(remote.inst, "someone@remote.test", "sent")
+
+
+def test_bdat_short_message_is_one_last_chunk(remote):
+    mx = remote.fake("127.0.0.2", ehlo=CHUNKING)
+    remote.inst.start()
+    swaks(remote.inst, ["a@remote.test", "b@remote.test"])
+    wait_for(lambda: mx.messages, what="message at the fake MX")
+    msg = mx.messages[0]
+    assert msg["data"].endswith(MESSAGE)
+    assert msg["chunks"] == [(len(msg["data"]), True)]
+    assert len(msg["rcpts"]) == 2
+    line = wait_status(remote.inst, "a@remote.test", "sent")
+    assert "in reply to BDAT command" in line
+    wait_status(remote.inst, "b@remote.test", "sent")
+
+
+def test_bdat_5xx_bounces(remote):
+    mx = remote.fake("127.0.0.2", ehlo=CHUNKING,
+                     bdat_replies={0: "554 5.6.0 content refused"})
+    sender_mx = remote.fake("127.0.0.4")
+    remote.inst.start()
+    swaks(remote.inst, "someone@remote.test")
+    line = wait_status(remote.inst, "someone@remote.test", "bounced")
+    assert "dsn=5.6.0" in line and "content refused" in line
+    assert "in reply to BDAT command" in line
+    assert not mx.messages
+    wait_for(lambda: sender_mx.messages, what="bounce at the sender's MX")
+    assert b"content refused" in sender_mx.messages[0]["data"]
+
+
+def test_bdat_refusal_midway_sends_no_more_chunks(remote):
+    # Without PIPELINING each chunk waits for its reply: after the
+    # refusal of the first, nothing more of the message goes out.
+    mx = remote.fake("127.0.0.2", ehlo=CHUNKING[1:],
+                     bdat_replies={0: "552 5.3.4 too much"})
+    remote.fake("127.0.0.4")
+    remote.inst.start()
+    swaks(remote.inst, "someone@remote.test", data=big_message())
+    line = wait_status(remote.inst, "someone@remote.test", "bounced")
+    assert "dsn=5.3.4" in line and "too much" in line
+    assert [c for c in mx.commands if c.startswith("BDAT")] == \
+        ["BDAT %d" % BDAT_CHUNK]
+
+
+def test_bdat_4xx_to_last_defers(remote):
+    mx = remote.fake("127.0.0.2", ehlo=CHUNKING,
+                     bdat_replies={0: "451 4.3.0 try again later"})
+    remote.inst.start()
+    swaks(remote.inst, "someone@remote.test")
+    line = wait_status(remote.inst, "someone@remote.test", "deferred")
+    assert "dsn=4.3.0" in line and "try again later" in line
+    assert not mx.messages
+
+
+def test_data_when_chunking_is_not_offered(remote):
+    mx = remote.fake("127.0.0.2")
+    remote.inst.start()
+    swaks(remote.inst, "someone@remote.test")
+    wait_for(lambda: mx.messages, what="message at the fake MX")
+    assert "chunks" not in mx.messages[0]
+    assert "DATA" in mx.commands
+    assert not any(c.startswith("BDAT") for c in mx.commands)
+
+
+BINARY_BODY = (b"From: sender@sender.test\r\nTo: someone@remote.test\r\n"
+               b"MIME-Version: 1.0\r\n"
+               b"Content-Type: application/octet-stream\r\n"
+               b"Content-Transfer-Encoding: binary\r\n\r\n"
+               b"\x00\x01bare\rCR\xff\xfe\r\n.dot\r\nno final line end")
+
+
+def test_binarymime_goes_with_bdat(remote):
+    mx = remote.fake("127.0.0.2", ehlo=CHUNKING + ("BINARYMIME",))
+    remote.inst.start()
+    assert smtp_bdat(remote.inst, BINARY_BODY,
+                     "someone@remote.test").startswith("250")
+    wait_for(lambda: mx.messages, what="message at the fake MX")
+    msg = mx.messages[0]
+    assert "BODY=BINARYMIME" in msg["mail"]
+    assert msg["data"].endswith(BINARY_BODY)
+    assert msg["chunks"][-1][1]
+    wait_status(remote.inst, "someone@remote.test", "sent")
+
+
+@pytest.mark.parametrize("ehlo", [CHUNKING, CHUNKING[:-1] + ("BINARYMIME",)],
+                         ids=["no-binarymime", "no-chunking"])
+def test_binarymime_without_support_bounces(remote, ehlo):
+    mx = remote.fake("127.0.0.2", ehlo=ehlo)
+    remote.fake("127.0.0.4")
+    remote.inst.start()
+    assert smtp_bdat(remote.inst, BINARY_BODY,
+                     "someone@remote.test").startswith("250")
+    line = wait_status(remote.inst, "someone@remote.test", "bounced")
+    assert "dsn=5.6.3" in line and "BINARYMIME and CHUNKING" in line
     assert not any(c.startswith("MAIL") for c in mx.commands)
 
 

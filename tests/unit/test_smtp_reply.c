@@ -30,6 +30,7 @@ test_multiline_reply(void **state)
 {
 	struct stream *s = stream_with("250-mx.test hello\r\n250-PIPELINING\r\n"
 	    "250-SIZE 1000\r\n250-8bitmime\r\n250-STARTTLS\r\n"
+	    "250-CHUNKING\r\n250-binarymime\r\n"
 	    "250 DSN\r\n550 5.1.1 <u@x>: unknown\r\n"
 	    "451-4.3.0 first\r\n451 second\r\n");
 	struct smtp_reply r;
@@ -43,7 +44,8 @@ test_multiline_reply(void **state)
 	assert_string_equal(r.dsn, "2.0.0");
 	smtp_ehlo_parse(&r, &ehlo);
 	assert_int_equal(ehlo.ext, SMTP_EXT_PIPELINING | SMTP_EXT_SIZE |
-	    SMTP_EXT_8BITMIME | SMTP_EXT_STARTTLS | SMTP_EXT_DSN);
+	    SMTP_EXT_8BITMIME | SMTP_EXT_STARTTLS | SMTP_EXT_DSN |
+	    SMTP_EXT_CHUNKING | SMTP_EXT_BINARYMIME);
 	assert_int_equal(ehlo.size, 1000);
 
 	assert_int_equal(smtp_reply_read(s, &r, why), 0);
