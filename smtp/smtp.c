@@ -5,7 +5,8 @@
  * delivery request (deliver_req.h), opens the queue file it names,
  * finds the addresses of the request's next hop (smtp_route.h), and
  * tries them in order until every recipient has a result: a session
- * (smtp_session.h) under the TLS policy of the next hop (smtp_tls.h)
+ * (smtp_session.h) under the TLS policy of the next hop (smtp_tls.h;
+ * with smtp_tls_mta_sts, the domain's MTA-STS policy: smtp_sts.h)
  * carries one transaction (smtp_trans.h). A recipient the remote took is
  * marked done in the queue file before the reply to qmgr; one refused
  * with 4xx or 5xx is deferred or bounced; when a server is unreachable,
@@ -27,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mail/deliver_agent.h"
 #include "mail/deliver_req.h"
 #include "mail/dns.h"
 #include "mail/maps.h"
@@ -36,12 +38,13 @@
 #include "smtp_cache.h"
 #include "smtp_route.h"
 #include "smtp_session.h"
+#include "smtp_sts.h"
 #include "smtp_tls.h"
 #include "smtp_trans.h"
-#include "util/attr.h"
 #include "util/msg.h"
 #include "util/sbuf.h"
 #include "util/stream.h"
+#include "util/strutil.h"
 #include "util/tls.h"
 #include "util/xmalloc.h"
 
@@ -142,11 +145,100 @@ smtp_job_over(struct smtp_job *job, struct smtp_session **sp,
 	return false;
 }
 
+/*
+ * Whether MTA-STS may decide nh's TLS: a domain (MX lookup) whose level
+ * is not dane and not set by smtp_tls_policy_maps (a table's entry gives
+ * the same level whatever the default).
+ */
+static bool
+smtp_sts_applies(const struct smtp_nexthop *nh, const char *nexthop,
+    enum smtp_tls_level level)
+{
+	enum smtp_tls_level low, high;
+	struct sbuf *why;
+	bool listed;
+
+	if (!smtp_env.p->smtp_tls_mta_sts || !nh->mx ||
+	    level == SMTP_TLS_DANE)
+		return false;
+	why = sbuf_new();
+	listed = smtp_tls_policy(smtp_policy_maps, nexthop, nh->host,
+	    SMTP_TLS_NONE, &low, why) == 0 && smtp_tls_policy(
+	    smtp_policy_maps, nexthop, nh->host, SMTP_TLS_DANE, &high,
+	    why) == 0 && low == high;
+	sbuf_free(&why);
+	return !listed;
+}
+
+/*
+ * Whether host may be used under sts (NULL: no policy). Under testing,
+ * what enforce would refuse is logged and the host used.
+ */
+static bool
+smtp_sts_allows(const struct smtp_sts_policy *sts, const char *domain,
+    const struct smtp_host *host, const char *qid)
+{
+	if (sts == NULL || sts->mode == SMTP_STS_NONE ||
+	    smtp_sts_mx_match(sts, host->name))
+		return true;
+	msg_info("%s: MTA-STS policy for %s (%s): MX host %s does not match "
+	    "the policy%s", qid, domain, smtp_sts_mode_name(sts->mode),
+	    host->name, sts->mode == SMTP_STS_TESTING ?
+	    "; enforce would refuse it" : ": skipped");
+	return sts->mode != SMTP_STS_ENFORCE;
+}
+
+/* Under testing, logs when the session's TLS would fail enforce. */
+static void
+smtp_sts_check_tls(const struct smtp_sts_policy *sts, const char *domain,
+    const struct smtp_session *s, const char *qid)
+{
+	const struct tls_info *info;
+
+	if (sts == NULL || sts->mode != SMTP_STS_TESTING)
+		return;
+	info = s->tls != NULL ? stream_tls_info(s->stream) : NULL;
+	if (info == NULL || !info->verified)
+		msg_info("%s: MTA-STS policy for %s (testing): TLS to %s is "
+		    "%s; enforce would refuse it", qid, domain, s->label,
+		    info == NULL ? "not used" : "not verified");
+}
+
+/*
+ * Whether a cached session may carry mail under sts: under enforce, only
+ * one to a matching MX host over verified TLS.
+ */
+static bool
+smtp_sts_reusable(const struct smtp_sts_policy *sts,
+    const struct smtp_session *s)
+{
+	const struct tls_info *info;
+
+	if (sts == NULL || sts->mode != SMTP_STS_ENFORCE)
+		return true;
+	info = s->tls != NULL ? stream_tls_info(s->stream) : NULL;
+	return info != NULL && info->verified &&
+	    smtp_sts_mx_match(sts, s->name);
+}
+
+/* Names the enforced MTA-STS policy in front of a TLS failure's reason. */
+static void
+smtp_sts_reason(struct sbuf *why, const char *domain)
+{
+	char *reason = xstrdup(sbuf_str(why));
+
+	sbuf_setf(why, "MTA-STS policy for %s (enforce): %s", domain, reason);
+	free(reason);
+}
+
 /* Tries the addresses of the next hop; the session left healthy, or NULL. */
 static struct smtp_session *
 smtp_job_route(struct smtp_job *job, const struct smtp_nexthop *nh,
-    enum smtp_tls_level level, struct sbuf *last, struct sbuf *last_dsn)
+    enum smtp_tls_level level, const struct smtp_sts_policy *sts,
+    struct sbuf *last, struct sbuf *last_dsn)
 {
+	bool sts_enforce = sts != NULL && sts->mode == SMTP_STS_ENFORCE;
+	size_t allowed = 0;
 	const char *qid = job->req->queue_id;
 	struct smtp_host_list hosts;
 	struct smtp_session *s = NULL;
@@ -163,6 +255,9 @@ smtp_job_route(struct smtp_job *job, const struct smtp_nexthop *nh,
 	for (size_t h = 0; h < hosts.count && job->undecided > 0; h++) {
 		enum smtp_open_status st;
 
+		if (!smtp_sts_allows(sts, nh->host, &hosts.hosts[h], qid))
+			continue;
+		allowed++;
 		st = smtp_session_open(&smtp_env, &hosts.hosts[h],
 		    job->req->nexthop, level, false, qid, &s, last_dsn, last);
 		if (st == SMTP_OPEN_TLS_FAILED) {
@@ -172,6 +267,9 @@ smtp_job_route(struct smtp_job *job, const struct smtp_nexthop *nh,
 			    job->req->nexthop, level, true, qid, &s, last_dsn,
 			    last);
 		}
+		if (st != SMTP_OPEN_OK && sts_enforce &&
+		    str_starts(sbuf_str(last_dsn), "4.7."))
+			smtp_sts_reason(last, nh->host);
 		if (st != SMTP_OPEN_OK) {
 			msg_info("%s: %s", qid, sbuf_str(last));
 			s = NULL;
@@ -179,9 +277,15 @@ smtp_job_route(struct smtp_job *job, const struct smtp_nexthop *nh,
 		}
 		msg_info("%s: connected to %s (%s)", qid, s->label,
 		    s->tls != NULL ? s->tls : "clear text");
+		smtp_sts_check_tls(sts, nh->host, s, qid);
 		if (!smtp_job_over(job, &s, last, last_dsn))
 			continue;
 		break;
+	}
+	if (sts_enforce && allowed == 0) {
+		sbuf_set(last_dsn, "4.7.5");
+		sbuf_setf(last, "MTA-STS policy for %s: no MX host matches "
+		    "the policy", nh->host);
 	}
 	smtp_host_list_clear(&hosts);
 	return s;
@@ -202,6 +306,7 @@ smtp_deliver(const struct deliver_request *req, struct deliver_reply *reply)
 	struct smtp_nexthop nh = { 0 };
 	struct smtp_session *s = NULL;
 	enum smtp_tls_level level;
+	const struct smtp_sts_policy *sts = NULL;
 
 	sbuf_set(dsn, "4.4.1");
 	sbuf_printf(path, "%s/%s", p->queue_directory, req->queue_file);
@@ -225,15 +330,22 @@ smtp_deliver(const struct deliver_request *req, struct deliver_reply *reply)
 		    sbuf_str(why), SMTP_NO_RELAY);
 		goto done;
 	}
+	if (smtp_sts_applies(&nh, req->nexthop, level) &&
+	    (sts = smtp_sts_lookup(&smtp_env, nh.host, req->queue_id)) !=
+	    NULL && sts->mode == SMTP_STS_ENFORCE)
+		level = SMTP_TLS_VERIFY;
 	if (job.undecided > 0 &&
-	    (s = smtp_cache_take(&smtp_env, req->nexthop)) != NULL) {
+	    (s = smtp_cache_take(&smtp_env, req->nexthop)) != NULL &&
+	    !smtp_sts_reusable(sts, s))
+		smtp_session_close(&smtp_env, &s, true);
+	if (s != NULL) {
 		msg_info("%s: reusing connection to %s (message %u on it, %s)",
 		    req->queue_id, s->label, s->messages + 1,
 		    s->tls != NULL ? s->tls : "clear text");
 		(void)smtp_job_over(&job, &s, why, dsn);
 	}
 	if (job.undecided > 0 && s == NULL)
-		s = smtp_job_route(&job, &nh, level, why, dsn);
+		s = smtp_job_route(&job, &nh, level, sts, why, dsn);
 	if (job.undecided > 0)
 		smtp_decide_rest(&job, DELIVER_DEFERRED, sbuf_str(dsn),
 		    sbuf_str(why), SMTP_NO_RELAY);
@@ -254,35 +366,7 @@ done:
 static void
 smtp_serve(struct server_client *client)
 {
-	const struct params *p = server_params();
-	int fd = stream_fd(client->stream);
-	int timeout_ms = (int)(p->ipc_timeout * 1000);
-	struct attr_list *list = NULL;
-	struct deliver_request *req = NULL;
-	struct deliver_reply *reply = NULL;
-	struct sbuf *why = sbuf_new(), *frame = sbuf_new();
-
-	if (attr_recv(fd, ATTR_FRAME_MAX, timeout_ms, &list, why) < 0) {
-		msg_warn("request from %s: %s", client->service,
-		    sbuf_str(why));
-		goto done;
-	}
-	if (deliver_request_decode(list, &req, why) < 0) {
-		msg_warn("malformed request from %s: %s", client->service,
-		    sbuf_str(why));
-		goto done;
-	}
-	reply = deliver_reply_new(req->rcpt_count);
-	smtp_deliver(req, reply);
-	if (deliver_reply_encode(reply, frame, why) < 0 ||
-	    attr_send(fd, frame, timeout_ms, why) < 0)
-		msg_warn("%s: reply: %s", req->queue_id, sbuf_str(why));
-done:
-	attr_list_free(&list);
-	deliver_request_free(&req);
-	deliver_reply_free(&reply);
-	sbuf_free(&why);
-	sbuf_free(&frame);
+	deliver_agent_serve(client, smtp_deliver);
 }
 
 int

@@ -50,6 +50,8 @@ dns_type_name(enum dns_type type)
 		return "AAAA";
 	case DNS_T_TLSA:
 		return "TLSA";
+	case DNS_T_TXT:
+		return "TXT";
 	}
 	return "?";
 }
@@ -157,6 +159,31 @@ dns_free(struct dns_resolver **rp)
 	*rp = NULL;
 }
 
+/* Joins the character-strings of TXT rdata into rr; 0, or -1. */
+static int
+dns_parse_txt(const unsigned char *rd, size_t len, struct dns_rr *rr)
+{
+	size_t pos = 0, out = 0;
+
+	if (len == 0 || len > DNS_TXT_DATA_MAX)
+		return -1;
+	rr->data = xmalloc(len);
+	while (pos < len) {
+		size_t n = rd[pos++];
+
+		if (n > len - pos) {
+			free(rr->data);
+			rr->data = NULL;
+			return -1;
+		}
+		memcpy(rr->data + out, rd + pos, n);
+		out += n;
+		pos += n;
+	}
+	rr->data_len = out;
+	return 0;
+}
+
 /* Fills rr from a record of the type asked for; 0, or -1 if malformed. */
 static int
 dns_parse_rr(ns_msg *handle, ns_rr *nsrr, struct dns_rr *rr)
@@ -199,6 +226,8 @@ dns_parse_rr(ns_msg *handle, ns_rr *nsrr, struct dns_rr *rr)
 		rr->data_len = len - 3;
 		rr->data = xmemdup(rd + 3, rr->data_len);
 		return 0;
+	case DNS_T_TXT:
+		return dns_parse_txt(rd, len, rr);
 	}
 	return -1;
 }

@@ -1,5 +1,5 @@
 /*
- * dns - DNS lookups for mail routing: MX, A, AAAA and TLSA records
+ * dns - DNS lookups for mail routing: MX, A, AAAA, TLSA and TXT records
  *
  * The SMTP client finds where to send mail here. Queries go through the
  * system's stub resolver library (glibc's res_n*() calls in libresolv),
@@ -29,6 +29,7 @@ struct sbuf;
 
 #define DNS_NAME_MAX		255	/* octets of a domain name (text) */
 #define DNS_TLSA_DATA_MAX	1024	/* octets of TLSA data */
+#define DNS_TXT_DATA_MAX	4096	/* octets of one TXT record's text */
 #define DNS_CACHE_MAX		1000	/* answers one process keeps */
 #define DNS_CACHE_TTL_MAX	86400	/* longest time an answer is kept */
 #define DNS_RR_MAX		100	/* records kept from one answer */
@@ -37,6 +38,7 @@ struct sbuf;
 enum dns_type {
 	DNS_T_A = 1,
 	DNS_T_MX = 15,
+	DNS_T_TXT = 16,
 	DNS_T_AAAA = 28,
 	DNS_T_TLSA = 52
 };
@@ -62,6 +64,7 @@ struct dns_rr {
 	char addr[46];
 	/* TLSA: certificate usage, selector, matching type and data. */
 	uint8_t usage, selector, mtype;
+	/* TXT: its character-strings joined (data_len octets). */
 	unsigned char *data;
 	size_t data_len;
 };
@@ -106,7 +109,7 @@ void dns_answer_clear(struct dns_answer *answer);
 enum dns_status dns_parse(const unsigned char *msg, size_t len,
     enum dns_type type, struct dns_answer *answer, struct sbuf *why);
 
-/* "MX", "A", "AAAA", "TLSA". */
+/* "MX", "A", "AAAA", "TLSA", "TXT". */
 const char *dns_type_name(enum dns_type type);
 
 #endif

@@ -955,3 +955,163 @@ def test_dane_without_tlsa_is_opportunistic(dane_remote):
     swaks(dane_remote.inst, "someone@remote.test")
     wait_status(dane_remote.inst, "someone@remote.test", "sent")
     assert not mx.messages[0]["tls"]
+
+
+# MTA-STS: four domains whose MX hosts all live on 127.0.0.2 and whose
+# policy host mta-sts.DOMAIN is 127.0.0.5, where a small HTTPS server
+# (StsServer) serves the policy of each by its Host header (stsgone.test
+# has the TXT record, but its policy is not found: 404).
+STS_DOMAINS = ("sts.test", "stsbad.test", "ststest.test", "stsgone.test")
+STS_ZONE = ZONE + "".join(f"""
+local-data: "{d}. 300 IN MX 10 mx.{d}."
+local-data: "mx.{d}. 300 IN A 127.0.0.2"
+local-data: "mta-sts.{d}. 300 IN A 127.0.0.5"
+local-data: '_mta-sts.{d}. 300 IN TXT "v=STSv1; id=2026{i}"'
+""" for i, d in enumerate(STS_DOMAINS))
+STS_POLICIES = {
+    "mta-sts.sts.test": "version: STSv1\r\nmode: enforce\r\n"
+                        "mx: *.sts.test\r\nmax_age: 86400\r\n",
+    "mta-sts.stsbad.test": "version: STSv1\r\nmode: enforce\r\n"
+                           "mx: mx.elsewhere.test\r\nmax_age: 86400\r\n",
+    "mta-sts.ststest.test": "version: STSv1\r\nmode: testing\r\n"
+                            "mx: mx.elsewhere.test\r\nmax_age: 86400\r\n",
+}
+
+
+class StsServer:
+    """HTTPS on addr:443 serving STS_POLICIES at the well-known path."""
+
+    def __init__(self, directory, addr="127.0.0.5"):
+        import http.server
+
+        names = ",".join(f"DNS:mta-sts.{d}" for d in STS_DOMAINS)
+        self.cert, key = directory / "mta-sts.crt", directory / "mta-sts.key"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-days", "2", "-subj", "/CN=mta-sts",
+                        "-addext", f"subjectAltName={names}",
+                        "-keyout", str(key), "-out", str(self.cert)],
+                       check=True, capture_output=True, timeout=60)
+        self.requests = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                host = self.headers.get("Host", "")
+                server.requests.append((host, self.path))
+                body = STS_POLICIES.get(host)
+                if self.path != "/.well-known/mta-sts.txt" or body is None:
+                    self.send_error(404)
+                    return
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.cert, key)
+        self.httpd = http.server.ThreadingHTTPServer((addr, 443), Handler)
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket,
+                                            server_side=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       kwargs={"poll_interval": 0.2},
+                                       daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def sts_remote(mta):
+    """remote, with the MTA-STS domains and their policy server; the
+    client trusts the policy server's and the MX certificate."""
+    remotes = make_remote(mta, lambda d: Unbound(d, STS_ZONE))
+    r = next(remotes)
+    sts = None
+    try:
+        r.sts = sts = StsServer(r.dir)
+        r.mx_cert = {d: make_cert(r.dir, f"mx.{d}") for d in STS_DOMAINS}
+        cafile = r.dir / "ca.pem"
+        cafile.write_bytes(sts.cert.read_bytes() + b"".join(
+            c[0].read_bytes() for c in r.mx_cert.values()))
+        os.chmod(cafile, 0o644)
+        conf(mta, smtp_tls_mta_sts="yes", smtp_tls_CAfile=cafile)
+        yield r
+    finally:
+        if sts is not None:
+            sts.stop()
+        remotes.close()
+
+
+def test_mta_sts_enforce_delivers_over_verified_tls(sts_remote):
+    mx = sts_remote.fake("127.0.0.2", cert=sts_remote.mx_cert["sts.test"])
+    sts_remote.inst.start()
+    swaks(sts_remote.inst, "someone@sts.test")
+    wait_status(sts_remote.inst, "someone@sts.test", "sent")
+    assert mx.messages[0]["tls"]
+    log = sts_remote.inst.log
+    assert "MTA-STS policy for sts.test: mode=enforce (id 20260)" in log
+    assert "Trusted TLS connection established to mx.sts.test" in log
+    assert ("mta-sts.sts.test", "/.well-known/mta-sts.txt") in \
+        sts_remote.sts.requests
+
+
+def test_mta_sts_enforce_refuses_an_mx_outside_the_policy(sts_remote):
+    mx = sts_remote.fake("127.0.0.2", cert=sts_remote.mx_cert["stsbad.test"])
+    sts_remote.inst.start()
+    swaks(sts_remote.inst, "someone@stsbad.test")
+    line = wait_status(sts_remote.inst, "someone@stsbad.test", "deferred")
+    assert "dsn=4.7.5" in line and "MTA-STS" in line, line
+    assert "no MX host matches" in line
+    assert mx.connections == 0
+
+
+def test_mta_sts_enforce_refuses_an_unverified_certificate(sts_remote):
+    mx = sts_remote.fake("127.0.0.2", cert=sts_remote.mx_cert["stsbad.test"])
+    sts_remote.inst.start()
+    swaks(sts_remote.inst, "someone@sts.test")
+    line = wait_status(sts_remote.inst, "someone@sts.test", "deferred")
+    assert "dsn=4.7.5" in line and "MTA-STS policy for sts.test" in line, \
+        line
+    assert not any(c.startswith("MAIL") for c in mx.commands)
+
+
+def test_mta_sts_testing_delivers_and_logs(sts_remote):
+    mx = sts_remote.fake("127.0.0.2")
+    sts_remote.inst.start()
+    swaks(sts_remote.inst, "someone@ststest.test")
+    wait_status(sts_remote.inst, "someone@ststest.test", "sent")
+    assert mx.messages
+    log = sts_remote.inst.log
+    assert "MTA-STS policy for ststest.test: mode=testing (id 20262)" in log
+    assert "MX host mx.ststest.test does not match the policy; " \
+        "enforce would refuse it" in log
+    assert "TLS to mx.ststest.test[127.0.0.2]:25 is not used; " \
+        "enforce would refuse it" in log
+
+
+def test_mta_sts_off_by_default(sts_remote):
+    conf(sts_remote.inst, smtp_tls_mta_sts="no")
+    mx = sts_remote.fake("127.0.0.2")
+    sts_remote.inst.start()
+    swaks(sts_remote.inst, "someone@stsbad.test")
+    wait_status(sts_remote.inst, "someone@stsbad.test", "sent")
+    assert mx.messages
+    assert not sts_remote.sts.requests
+
+
+def test_mta_sts_policy_not_found_changes_nothing(sts_remote):
+    mx = sts_remote.fake("127.0.0.2")
+    sts_remote.inst.start()
+    swaks(sts_remote.inst, "someone@stsgone.test")
+    wait_status(sts_remote.inst, "someone@stsgone.test", "sent")
+    assert mx.messages and not mx.messages[0]["tls"]
+    assert "MTA-STS policy for stsgone.test: https://mta-sts.stsgone.test" \
+        "/.well-known/mta-sts.txt: HTTP status 404" in sts_remote.inst.log
