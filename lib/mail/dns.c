@@ -14,6 +14,7 @@
 #include <netdb.h>
 #include <resolv.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -213,8 +214,8 @@ dns_parse_rr(ns_msg *handle, ns_rr *nsrr, struct dns_rr *rr)
 		    ns_msg_end(*handle), rd + 2, rr->name,
 		    sizeof(rr->name)) < 0)
 			return -1;
-		if (rr->name[0] == '\0')
-			strcpy(rr->name, ".");
+		if (rr->name[0] == '\0')	/* the root: a null MX */
+			snprintf(rr->name, sizeof(rr->name), ".");
 		str_lower(rr->name);
 		return 0;
 	case DNS_T_TLSA:

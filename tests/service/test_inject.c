@@ -20,6 +20,7 @@
 #include "mail/queue_file.h"
 #include "util/msg.h"
 #include "util/sbuf.h"
+#include "util/strutil.h"
 #include "util/unix_sock.h"
 #include "util/xmalloc.h"
 
@@ -35,9 +36,9 @@ static int
 inject_notify(char *list)
 {
 	int bits = 0;
+	char *tok;
 
-	for (char *tok = strtok(list, ","); tok != NULL;
-	    tok = strtok(NULL, ",")) {
+	while ((tok = str_token(&list, ",")) != NULL) {
 		if (strcmp(tok, "SUCCESS") == 0)
 			bits |= QUEUE_NOTIFY_SUCCESS;
 		else if (strcmp(tok, "FAILURE") == 0)
