@@ -42,6 +42,30 @@
 /* Who this process runs as (root in a system instance). */
 static struct local_ident local_self;
 
+/*
+ * The tables, kept from one request to the next and opened again when a
+ * file behind them changes, so an edited table takes effect at the next
+ * delivery without reading every table for every message.
+ */
+static struct resolver *local_resolver;
+static struct local_aliases *local_aliases;
+
+/* Makes the tables current; 0, or -1 with a reason. */
+static int
+local_tables_update(const struct params *p, struct sbuf *why)
+{
+	if (local_resolver != NULL && local_aliases != NULL &&
+	    !resolver_changed(local_resolver) &&
+	    !local_aliases_changed(local_aliases))
+		return 0;
+	resolver_free(&local_resolver);
+	local_aliases_free(&local_aliases);
+	if ((local_resolver = resolver_open(p, why)) == NULL ||
+	    (local_aliases = local_aliases_open(p->alias_maps, why)) == NULL)
+		return -1;
+	return 0;
+}
+
 static void
 local_init(const struct params *p)
 {
@@ -131,9 +155,10 @@ local_message_open(struct local_message *m, const struct deliver_request *req,
 		    req->queue_file);
 		goto done;
 	}
-	if ((m->resolver = resolver_open(p, why)) == NULL ||
-	    (m->aliases = local_aliases_open(p->alias_maps, why)) == NULL)
+	if (local_tables_update(p, why) < 0)
 		goto done;
+	m->resolver = local_resolver;
+	m->aliases = local_aliases;
 	ret = 0;
 done:
 	sbuf_free(&path);
@@ -143,8 +168,6 @@ done:
 static void
 local_message_close(struct local_message *m)
 {
-	local_aliases_free(&m->aliases);
-	resolver_free(&m->resolver);
 	queue_file_close(&m->qf);
 }
 

@@ -27,23 +27,15 @@ struct local_aliases {
 	size_t count;
 };
 
-/* The owner of the file behind the table spec; root when none. */
+/* The owner of the file the table is read from; root when none. */
 static uid_t
-local_alias_owner(const char *spec, const struct dict *d)
+local_alias_owner(const struct dict *d)
 {
-	char *source = NULL, *path;
 	struct stat st;
-	uid_t owner = 0;
 
-	path = dict_indexed_path(spec, &source);
-	if (path == NULL && (strcmp(d->type, "texthash") == 0 ||
-	    strcmp(d->type, "pcre") == 0))
-		path = xstrdup(d->name);
-	if (path != NULL && stat(path, &st) == 0)
-		owner = st.st_uid;
-	free(path);
-	free(source);
-	return owner;
+	if (d->file != NULL && stat(d->file, &st) == 0)
+		return st.st_uid;
+	return 0;
 }
 
 struct local_aliases *
@@ -67,7 +59,7 @@ local_aliases_open(const char *list, struct sbuf *why)
 			return NULL;
 		}
 		a->tables[a->count].dict = d;
-		a->tables[a->count].owner = local_alias_owner(specs[i], d);
+		a->tables[a->count].owner = local_alias_owner(d);
 		a->count++;
 	}
 	maps_split_free(&specs, count);
@@ -83,6 +75,15 @@ local_aliases_free(struct local_aliases **a)
 		dict_free(&(*a)->tables[i].dict);
 	free((*a)->tables);
 	xfree(a);
+}
+
+bool
+local_aliases_changed(const struct local_aliases *a)
+{
+	for (size_t i = 0; i < a->count; i++)
+		if (dict_changed(a->tables[i].dict))
+			return true;
+	return false;
 }
 
 /* Looks key up in every table in order. */

@@ -24,6 +24,8 @@ struct local_aliases;
 struct local_aliases *local_aliases_open(const char *list, struct sbuf *why);
 /* Closes the tables, frees *a and sets it to NULL; accepts NULL. */
 void local_aliases_free(struct local_aliases **a);
+/* True when a table's file changed since open (see dict_changed()). */
+bool local_aliases_changed(const struct local_aliases *a);
 
 /*
  * Looks up the lower-cased local part local, then user (when it differs:

@@ -39,7 +39,6 @@
 #include "util/xmalloc.h"
 
 #define LOCAL_FORWARD_NAME	".forward"
-#define LOCAL_FILE_TIMEOUT_MS	60000	/* reading a .forward or include */
 
 /* The address a destination was reached through, for headers and env. */
 struct local_target {
@@ -228,7 +227,6 @@ local_expand_write(struct local_expansion *x, enum local_mailbox_kind kind,
 		.as = as,
 		.qf = m->qf,
 		.size_limit = m->p->mailbox_size_limit,
-		.timeout_ms = LOCAL_STEP_TIMEOUT_MS,
 	};
 
 	local_prefix_headers(m->qf->env.sender, t->address, prefix);
@@ -348,8 +346,7 @@ local_expand_include(struct local_expansion *x, const char *path,
 		    "mail forwarding loop: %s includes itself", path);
 		goto done;
 	}
-	switch (local_userfile_read(path, as, LOCAL_FILE_TIMEOUT_MS, text,
-	    why)) {
+	switch (local_userfile_read(path, as, text, why)) {
 	case LOCAL_USERFILE_FOUND:
 		break;
 	case LOCAL_USERFILE_ABSENT:
@@ -570,8 +567,7 @@ local_expand_forward(struct local_expansion *x, const struct local_ident *u,
 	}
 	sbuf_printf(path, "%s%s" LOCAL_FORWARD_NAME, u->home,
 	    strcmp(u->home, "/") == 0 ? "" : "/");
-	switch (local_userfile_read(sbuf_str(path), u, LOCAL_FILE_TIMEOUT_MS,
-	    text, why)) {
+	switch (local_userfile_read(sbuf_str(path), u, text, why)) {
 	case LOCAL_USERFILE_FOUND:
 		break;
 	case LOCAL_USERFILE_ABSENT:

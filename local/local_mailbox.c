@@ -164,8 +164,8 @@ local_mailbox_deliver(const struct local_mailbox_req *req,
 {
 	struct sbuf *payload = sbuf_new();
 
-	local_child_run(req->as, req->timeout_ms, local_mailbox_child,
-	    (void *)req, out, payload);
+	local_switch_run(req->as, local_mailbox_child, (void *)req, out,
+	    payload);
 	sbuf_free(&payload);
 }
 

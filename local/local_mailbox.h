@@ -60,7 +60,6 @@ struct local_mailbox_req {
 	struct queue_file *qf;		/* the message */
 	const char *prefix;		/* from local_prefix_headers() */
 	unsigned long long size_limit;	/* mailbox_size_limit; 0: none */
-	int timeout_ms;			/* bound on the child */
 };
 
 /* Delivers as described above; the outcome goes to out. */

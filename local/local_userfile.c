@@ -125,7 +125,7 @@ local_userfile_child(void *ctx, struct local_outcome *out,
 
 enum local_userfile_status
 local_userfile_read(const char *path, const struct local_ident *as,
-    int timeout_ms, struct sbuf *text, struct sbuf *why)
+    struct sbuf *text, struct sbuf *why)
 {
 	struct local_userfile_req req = { path, as->uid };
 	struct local_outcome out;
@@ -133,8 +133,7 @@ local_userfile_read(const char *path, const struct local_ident *as,
 	const char *reason;
 
 	local_outcome_init(&out);
-	local_child_run(as, timeout_ms, local_userfile_child, &req, &out,
-	    text);
+	local_switch_run(as, local_userfile_child, &req, &out, text);
 	reason = sbuf_str(out.reason);
 	if (out.status != DELIVER_SENT) {
 		sbuf_set(why, reason);

@@ -37,12 +37,11 @@ int local_userfile_check(const char *path, const struct stat *st,
     uid_t owner, struct sbuf *why);
 
 /*
- * Reads path as the user as (in a child, see local_child.h), checking it
- * speaks for as->uid. The status; text holds the content on FOUND, why
- * the reason on UNSAFE and ERROR. timeout_ms bounds the child.
+ * Reads path as the user as (under the user's ids, see local_child.h),
+ * checking it speaks for as->uid. The status; text holds the content on
+ * FOUND, why the reason on UNSAFE and ERROR.
  */
 enum local_userfile_status local_userfile_read(const char *path,
-    const struct local_ident *as, int timeout_ms, struct sbuf *text,
-    struct sbuf *why);
+    const struct local_ident *as, struct sbuf *text, struct sbuf *why);
 
 #endif

@@ -127,6 +127,17 @@ maps_find(struct maps *m, const char *key, struct sbuf *value_r,
 	return DICT_NOTFOUND;
 }
 
+bool
+maps_changed(const struct maps *m)
+{
+	if (m == NULL)
+		return false;
+	for (size_t i = 0; i < m->count; i++)
+		if (dict_changed(m->dicts[i]))
+			return true;
+	return false;
+}
+
 void
 maps_free(struct maps **m)
 {

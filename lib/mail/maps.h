@@ -13,6 +13,7 @@
 #ifndef POSTERN_MAPS_H
 #define POSTERN_MAPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/dict.h"
@@ -46,5 +47,7 @@ enum dict_status maps_find(struct maps *m, const char *key,
     struct sbuf *value_r, struct sbuf *why);
 /* Closes every table, frees *m and sets it to NULL; accepts NULL. */
 void maps_free(struct maps **m);
+/* True when a table's file changed since open (dict_changed()); NULL: no. */
+bool maps_changed(const struct maps *m);
 
 #endif

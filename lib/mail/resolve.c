@@ -147,6 +147,17 @@ resolver_open(const struct params *p, struct sbuf *why)
 	return r;
 }
 
+bool
+resolver_changed(const struct resolver *r)
+{
+	return maps_changed(r->mydestination.tables) ||
+	    maps_changed(r->virtual_domains.tables) ||
+	    maps_changed(r->relay_domains.tables) ||
+	    maps_changed(r->virtual_alias) ||
+	    maps_changed(r->virtual_mailbox) ||
+	    maps_changed(r->aliases) || maps_changed(r->transport);
+}
+
 void
 resolver_free(struct resolver **r)
 {

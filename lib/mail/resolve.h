@@ -56,6 +56,11 @@ struct resolver;
 struct resolver *resolver_open(const struct params *p, struct sbuf *why);
 /* Closes the tables and frees *r, setting it to NULL; accepts NULL. */
 void resolver_free(struct resolver **r);
+/*
+ * True when one of r's table files changed since it was opened: a
+ * process that keeps r across clients then opens it again.
+ */
+bool resolver_changed(const struct resolver *r);
 
 /*
  * The class of domain (NULL: an address without one, which is LOCAL).

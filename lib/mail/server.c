@@ -14,11 +14,11 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <netdb.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -199,12 +199,19 @@ server_drop_privileges(const struct server_args *a,
 		    "in master.cf", a->service);
 }
 
-/* Tells master this process is available or busy; exits if it is gone. */
+/*
+ * Tells master this process is available or busy, when that changed;
+ * exits if master is gone.
+ */
 static void
 server_report(int status)
 {
+	static int reported = -1;
 	struct master_status st = {getpid(), status};
 
+	if (status == reported)
+		return;
+	reported = status;
 	if (safe_write_all(MASTER_STATUS_FD, &st, sizeof(st)) < 0) {
 		if (errno == EPIPE)
 			exit(0);
@@ -280,6 +287,32 @@ server_take_trigger(const struct server_def *def, const char *type, int fd)
 }
 
 /*
+ * The listeners and master's status pipe in one epoll set. Listeners are
+ * exclusive, so a new client wakes one idle process of the pool rather
+ * than all of them.
+ */
+static int
+server_poll_set(int count)
+{
+	struct epoll_event ev = {0};
+	int ep;
+
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		msg_fatal("epoll_create1: %m");
+	for (int i = 0; i < count; i++) {
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		ev.data.fd = MASTER_LISTEN_FD + i;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
+			msg_fatal("epoll_ctl: %m");
+	}
+	ev.events = 0;		/* EPOLLERR, EPOLLHUP: master is gone */
+	ev.data.fd = MASTER_STATUS_FD;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, MASTER_STATUS_FD, &ev) < 0)
+		msg_fatal("epoll_ctl: %m");
+	return ep;
+}
+
+/*
  * Waits for a client or wake-up on any listener; returns the ready
  * listener, or -1 after max_idle seconds, on SIGTERM or when master is
  * gone.
@@ -287,27 +320,22 @@ server_take_trigger(const struct server_def *def, const char *type, int fd)
 static int
 server_wait(int count)
 {
-	struct pollfd pfd[SERVER_LISTEN_MAX + 1];
+	static int ep = -1;
 	long idle_ms = server_params_loaded->max_idle * 1000;
+	struct epoll_event ev;
 
-	for (int i = 0; i < count; i++) {
-		pfd[i].fd = MASTER_LISTEN_FD + i;
-		pfd[i].events = POLLIN;
-	}
-	pfd[count].fd = MASTER_STATUS_FD;	/* POLLERR: master is gone */
-	pfd[count].events = 0;
+	if (ep < 0)
+		ep = server_poll_set(count);
 	while (!server_stopping) {
-		int n = poll(pfd, (nfds_t)count + 1, (int)idle_ms);
+		int n = epoll_wait(ep, &ev, 1, (int)idle_ms);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			msg_fatal("poll: %m");
-		if (n == 0 || pfd[count].revents != 0)
+			msg_fatal("epoll_wait: %m");
+		if (n == 0 || ev.data.fd == MASTER_STATUS_FD)
 			return -1;
-		for (int i = 0; i < count; i++)
-			if (pfd[i].revents != 0)
-				return MASTER_LISTEN_FD + i;
+		return ev.data.fd;
 	}
 	return -1;
 }

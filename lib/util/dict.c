@@ -7,6 +7,8 @@
  */
 #include "util/dict.h"
 
+#include <sys/stat.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,17 +23,22 @@ struct dict_type {
 	    struct sbuf *why);
 	int (*build)(const char *type, const char *name, int flags,
 	    dict_warn_fn warn, void *ctx, struct sbuf *why);
-	const char *suffix;	/* of the compiled file, for built types */
+	/*
+	 * Appended to the name to give the file the table is read from (the
+	 * compiled file for built types, "" for types read from the source);
+	 * NULL for types without a file.
+	 */
+	const char *suffix;
 };
 
 static const struct dict_type dict_types[] = {
 	{"db", dict_db_open, dict_db_build, ".db"},
 	{"btree", dict_db_open, dict_db_build, ".db"},
 	{"cdb", dict_cdb_open, dict_cdb_build, ".cdb"},
-	{"texthash", dict_texthash_open, NULL, NULL},
+	{"texthash", dict_texthash_open, NULL, ""},
 	{"inline", dict_inline_open, NULL, NULL},
 	{"static", dict_static_open, NULL, NULL},
-	{"pcre", dict_pcre_open, NULL, NULL},
+	{"pcre", dict_pcre_open, NULL, ""},
 };
 
 static const struct dict_type *
@@ -72,6 +79,7 @@ dict_alloc(const char *type, const char *name, int flags, size_t size)
 void
 dict_release(struct dict *d)
 {
+	free(d->file);
 	free(d->type);
 	free(d->name);
 	free(d);
@@ -114,19 +122,67 @@ dict_spec_check(const char *spec, bool build, struct sbuf *why)
 	return 0;
 }
 
+/* Records what the file at path looks like now. */
+static void
+dict_stamp_take(struct dict_stamp *stamp, const char *path)
+{
+	struct stat st;
+
+	memset(stamp, 0, sizeof(*stamp));
+	if (stat(path, &st) < 0)
+		return;
+	stamp->exists = true;
+	stamp->dev = st.st_dev;
+	stamp->ino = st.st_ino;
+	stamp->size = st.st_size;
+	stamp->mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL +
+	    st.st_mtim.tv_nsec;
+}
+
+/*
+ * The file is stamped before the driver reads it: a change that lands
+ * in between makes the table look changed once too often, never stale.
+ */
 struct dict *
 dict_open(const char *spec, int flags, struct sbuf *why)
 {
 	const struct dict_type *dt;
+	struct dict_stamp stamp;
 	struct dict *d;
-	char *type, *name;
+	char *type, *name, *file = NULL;
 
 	if ((dt = dict_resolve(spec, false, &type, &name, why)) == NULL)
 		return NULL;
-	d = dt->open(type, name, flags, why);
+	if (dt->suffix != NULL) {
+		struct sbuf *path = sbuf_new();
+
+		sbuf_printf(path, "%s%s", name, dt->suffix);
+		file = sbuf_steal(path);
+		sbuf_free(&path);
+		dict_stamp_take(&stamp, file);
+	}
+	if ((d = dt->open(type, name, flags, why)) != NULL && file != NULL) {
+		d->file = file;
+		d->stamp = stamp;
+		file = NULL;
+	}
+	free(file);
 	free(type);
 	free(name);
 	return d;
+}
+
+bool
+dict_changed(const struct dict *d)
+{
+	struct dict_stamp now;
+
+	if (d->file == NULL)
+		return false;
+	dict_stamp_take(&now, d->file);
+	return now.exists != d->stamp.exists || now.dev != d->stamp.dev ||
+	    now.ino != d->stamp.ino || now.size != d->stamp.size ||
+	    now.mtime_ns != d->stamp.mtime_ns;
 }
 
 enum dict_status
@@ -189,7 +245,7 @@ dict_indexed_path(const char *spec, char **source_r)
 
 	if (dict_split_spec(spec, &type, &name, why) == 0) {
 		dt = dict_find_type(type);
-		if (dt != NULL && dt->suffix != NULL) {
+		if (dt != NULL && dt->build != NULL) {
 			struct sbuf *p = sbuf_new();
 
 			sbuf_printf(p, "%s%s", name, dt->suffix);

@@ -18,6 +18,8 @@
 #ifndef POSTERN_DICT_H
 #define POSTERN_DICT_H
 
+#include <sys/types.h>
+
 #include <stdbool.h>
 
 struct sbuf;
@@ -36,11 +38,22 @@ typedef int (*dict_walk_fn)(const char *key, const char *value, void *ctx);
 /* Receives a builder's warning, which names the file and line. */
 typedef void (*dict_warn_fn)(const char *text, void *ctx);
 
+/* What a table's file looked like when it was opened. */
+struct dict_stamp {
+	bool exists;		/* the file was there */
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	long long mtime_ns;
+};
+
 struct dict {
 	char *type;		/* "db", "btree", "cdb", "pcre", ... */
 	char *name;		/* the part after the colon */
 	int flags;		/* DICT_FLAG_* given at open */
 	bool fold;		/* lookup keys are lower-cased first */
+	char *file;		/* the file the table is read from, or NULL */
+	struct dict_stamp stamp;	/* that file at open, before reading */
 	/* Finds key (already folded when fold is set). */
 	enum dict_status (*lookup)(struct dict *d, const char *key,
 	    struct sbuf *value_r, struct sbuf *why);
@@ -65,6 +78,13 @@ enum dict_status dict_lookup(struct dict *d, const char *key,
  */
 int dict_iterate(struct dict *d, dict_walk_fn fn, void *ctx,
     struct sbuf *why);
+/*
+ * True when the file the table was read from has been replaced, changed
+ * or removed since it was opened (always false for inline and static
+ * tables): a long-lived process then opens the table again.
+ */
+bool dict_changed(const struct dict *d);
+
 /* Closes the table and sets *d to NULL; accepts NULL. */
 void dict_free(struct dict **d);
 

@@ -286,6 +286,32 @@ def test_aliases_lists_and_include(mta_root, users):
         prefix(f"{bob.name}@mail.example.test") + CONTENT
 
 
+def test_users_alternate_and_edited_aliases_apply(mta_root, users):
+    """One local process delivers as one user after another with each
+    one's ownership, and an alias table edited while it runs applies to
+    the next delivery."""
+    alice, bob = users("alice"), users("bob")
+    aliases = mta_root.dir / "aliases"
+    original = aliases.read_text()
+    start_local_only(mta_root)
+    for _ in range(3):
+        for who in (alice, bob):
+            qid = enqueue(mta_root, [f"{who.name}@localhost"])
+            [res] = deliver(mta_root, qid, [0])
+            assert res["status"] == "sent", res
+    for who in (alice, bob):
+        files = who.maildir_new()
+        assert len(files) == 3
+        assert {(f.stat().st_uid, f.stat().st_gid) for f in files} == \
+            {(who.uid, who.gid)}
+    for who, count in ((bob, 4), (alice, 4)):
+        aliases.write_text(original + f"team: {who.name}\n")
+        qid = enqueue(mta_root, ["team@localhost"])
+        [res] = deliver(mta_root, qid, [0])
+        assert res["status"] == "sent", res
+        assert len(who.maildir_new()) == count
+
+
 def test_alias_naming_itself_means_the_mailbox(mta_root, users):
     alice = users("alice")
     out = pipe_dir(mta_root)

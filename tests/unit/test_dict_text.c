@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "util/dict.h"
@@ -343,6 +344,39 @@ test_value_limit(void **state)
 	sbuf_free(&value);
 }
 
+/* dict_changed() sees a rewritten, replaced or removed file, once. */
+static void
+test_changed(void **state)
+{
+	char *dir = test_tmpdir();
+	char *path = test_write_file(dir, "t", "a 1\n", 4);
+	struct sbuf *spec = sbuf_new(), *why = sbuf_new();
+	struct dict *d, *other;
+
+	sbuf_printf(spec, "texthash:%s", path);
+	d = dict_open(sbuf_str(spec), 0, why);
+	assert_non_null(d);
+	assert_false(dict_changed(d));
+	free(test_write_file(dir, "t", "a 22\n", 5));
+	assert_true(dict_changed(d));
+	dict_free(&d);
+	d = dict_open(sbuf_str(spec), 0, why);
+	assert_non_null(d);
+	assert_false(dict_changed(d));
+	assert_int_equal(unlink(path), 0);
+	assert_true(dict_changed(d));
+	dict_free(&d);
+	other = dict_open("inline:{a=1}", 0, why);
+	assert_non_null(other);
+	assert_false(dict_changed(other));
+	dict_free(&other);
+	free(path);
+	sbuf_free(&spec);
+	sbuf_free(&why);
+	test_rmtree(&dir);
+	(void)state;
+}
+
 int
 main(void)
 {
@@ -350,6 +384,7 @@ main(void)
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_walks),
 		cmocka_unit_test(test_value_limit),
+		cmocka_unit_test(test_changed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

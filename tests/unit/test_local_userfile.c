@@ -83,7 +83,7 @@ read_as_self(const char *path, struct sbuf *text, struct sbuf *why)
 	enum local_userfile_status st;
 
 	self_ident(&self);
-	st = local_userfile_read(path, &self, 30000, text, why);
+	st = local_userfile_read(path, &self, text, why);
 	local_ident_clear(&self);
 	return st;
 }
@@ -180,11 +180,11 @@ test_read_as_other_user(void **state)
 	path = test_write_text(dir, "secret", "root only\n");
 	chmod(path, 0600);
 	/* Owned by root, so trusted, but nobody cannot read it. */
-	assert_int_equal(local_userfile_read(path, &nobody, 30000, text, why),
+	assert_int_equal(local_userfile_read(path, &nobody, text, why),
 	    LOCAL_USERFILE_ERROR);
 	assert_non_null(strstr(sbuf_str(why), "Permission denied"));
 	chmod(path, 0644);
-	assert_int_equal(local_userfile_read(path, &nobody, 30000, text, why),
+	assert_int_equal(local_userfile_read(path, &nobody, text, why),
 	    LOCAL_USERFILE_FOUND);
 	local_ident_clear(&nobody);
 	free(path);
