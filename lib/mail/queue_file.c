@@ -1084,8 +1084,7 @@ queue_file_mark_done(struct queue_file *qf, size_t index, struct sbuf *why)
 		sbuf_setf(why, "%s: not opened for update", name);
 		return -1;
 	}
-	if (queue_pwrite_all(qf->fd, &done, 1, qf->status_offsets[index]) < 0 ||
-	    fdatasync(qf->fd) < 0) {
+	if (queue_pwrite_all(qf->fd, &done, 1, qf->status_offsets[index]) < 0) {
 		sbuf_setf(why, "%s: mark recipient %zu done in %s: %m", name,
 		    index, qf->path);
 		return -1;

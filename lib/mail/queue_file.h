@@ -272,10 +272,15 @@ ssize_t queue_file_read(struct queue_file *qf, off_t pos, void *buf,
     size_t len, struct sbuf *why);
 
 /*
- * Marks recipient index done, on disk (one octet written in place, then
- * fdatasync) and in qf. Marking a done recipient again does nothing. 0,
- * or -1 with a reason in why (index out of range, file not opened with
- * QUEUE_OPEN_UPDATE, a write or sync failure).
+ * Marks recipient index done, in the file (one octet written in place)
+ * and in qf. Marking a done recipient again does nothing. 0, or -1 with
+ * a reason in why (index out of range, file not opened with
+ * QUEUE_OPEN_UPDATE, a write failure).
+ *
+ * The mark is not synced: every process sees it at once, so a crashed
+ * process never causes a second delivery, while a crash of the whole
+ * host before the kernel writes it back can deliver that recipient
+ * twice (never lose it: the delivery itself was durable first).
  */
 int queue_file_mark_done(struct queue_file *qf, size_t index,
     struct sbuf *why);
