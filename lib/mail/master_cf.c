@@ -489,8 +489,8 @@ master_cf_line(char *line, int lineno, void *ctx, struct sbuf *why)
 {
 	struct master_parse *mp = ctx;
 	struct master_service s = {0};
-	char **tok;
-	size_t n;
+	char **tok = NULL;
+	size_t n = 0;
 	int ret;
 
 	mp->lineno = lineno;

@@ -86,6 +86,9 @@ params_find(const char *name)
 const char *
 params_type_name(enum param_type type)
 {
+	if ((size_t)type >= sizeof(params_type_names) /
+	    sizeof(params_type_names[0]))
+		return "unknown";
 	return params_type_names[type];
 }
 

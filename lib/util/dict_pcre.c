@@ -303,7 +303,7 @@ dict_pcre_parse_result(struct dict_pcre *dp, int lineno, const char *result,
 {
 	struct sbuf *text = sbuf_new();
 	size_t arefs = 0;
-	uint32_t group;
+	uint32_t group = 0;
 	const char *p = result;
 
 	while (*p != '\0') {
