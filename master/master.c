@@ -12,8 +12,9 @@
  * stderr: the process that detaches waits until the daemon is running and
  * exits with its status. Later trouble is logged and master keeps going.
  * Trust: its command line, environment and configuration come from the
- * administrator. master reads no client data; the status records of its
- * children are checked in master_spawn.c.
+ * administrator. master reads no client data: it only writes a busy
+ * reply to the connections it refuses (master_busy.c); the status
+ * records of its children are checked in master_spawn.c.
  */
 #include "config.h"
 

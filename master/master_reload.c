@@ -97,6 +97,7 @@ master_reload_match_all(struct master_serv *old_list,
 		case MASTER_SAME:
 			break;
 		}
+		master_service_take_settings(old, plans[i]);
 		master_spawn_renew(old);
 		master_service_free(&plans[i]);
 		plans[i] = old;

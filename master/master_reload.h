@@ -4,11 +4,13 @@
  * A reload keeps running services whose name, type and endpoints are
  * unchanged, with their listening sockets, so clients waiting in the
  * backlog and open connections are not disturbed; a changed entry with
- * the same endpoints is applied to the service in place. Every process of
- * a kept service gets SIGTERM (it finishes its current client) so that
- * new processes start with the new main.cf. Services that are gone or
- * listen elsewhere now are retired; new ones get their sockets. A
- * configuration that does not parse is logged and the old one kept.
+ * the same endpoints is applied to the service in place, and a kept inet
+ * service takes its busy reply and delay from the new main.cf and
+ * entry. Every process of a kept service gets SIGTERM (it finishes its
+ * current client) so that new processes start with the new main.cf.
+ * Services that are gone or listen elsewhere now are retired; new ones
+ * get their sockets. A configuration that does not parse is logged and
+ * the old one kept.
  */
 #ifndef POSTERN_MASTER_RELOAD_H
 #define POSTERN_MASTER_RELOAD_H

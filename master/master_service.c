@@ -2,12 +2,14 @@
  * master_service - master.cf services as listening sockets
  *
  * Resolves each service's endpoints from its master.cf entry and main.cf
- * (inet_interfaces, inet_protocols, queue_directory), creates the
+ * (inet_interfaces, inet_protocols, queue_directory), reads what master
+ * applies to an inet service itself (service_busy_reply and
+ * service_busy_delay, with the entry's -o overrides), creates the
  * sockets, fifos and status pipe before any process is started, and
  * compares a running service with a reloaded one.
- * Errors: -1 or NULL with a reason naming the service and the endpoint;
- * nothing here logs. Misuse (freeing a service that still has processes,
- * timers or watched listeners) panics.
+ * Errors: -1 or NULL with a reason naming the service and the endpoint
+ * or the parameter; nothing here logs. Misuse (freeing a service that
+ * still has processes, timers or watched listeners) panics.
  * Trust: master.cf and main.cf are the administrator's and already
  * checked by their parsers; names are resolved with getaddrinfo. Paths
  * are built under queue_directory, whose private/ and public/ directories
@@ -28,6 +30,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "mail/main_cf.h"
 #include "mail/params.h"
 #include "util/msg.h"
 #include "util/sbuf.h"
@@ -336,6 +339,80 @@ master_service_endpoints(struct master_serv *serv, const struct params *p,
 	return 0;
 }
 
+/* True when p has a busy reply (a params_new() one may have none). */
+static bool
+master_service_busy_reply(const struct params *p)
+{
+	return p->service_busy_reply != NULL &&
+	    p->service_busy_reply[0] != '\0';
+}
+
+/* Keeps the busy settings of the parameters p for serv. */
+static void
+master_service_busy_from(struct master_serv *serv, const struct params *p)
+{
+	struct sbuf *line;
+
+	serv->busy_delay = p->service_busy_delay;
+	if (!master_service_busy_reply(p))
+		return;
+	line = sbuf_new();
+	sbuf_printf(line, "%s\r\n", p->service_busy_reply);
+	serv->busy_line = sbuf_steal(line);
+	sbuf_free(&line);
+}
+
+/*
+ * Reads the busy settings of an inet service: from p, or from main.cf
+ * with the entry's overrides ("-o" "name=value", as master_cf.c leaves
+ * them) when they may change them: when they set one, or when p has a
+ * reply (whose $names they may set). 0, or -1 with a reason.
+ */
+static int
+master_service_busy(struct master_serv *serv, const struct params *p,
+    struct sbuf *why)
+{
+	const struct master_service *s = &serv->cf;
+	bool overrides = false, busy = false;
+	struct params *own;
+	struct main_cf *cf;
+	int ret = 0;
+
+	if (s->type != MASTER_INET)
+		return 0;
+	for (size_t i = 1; i + 1 < s->argc; i++) {
+		if (strcmp(s->argv[i], "-o") != 0)
+			continue;
+		overrides = true;
+		busy |= str_starts(s->argv[++i], "service_busy_");
+	}
+	if (!busy && (!overrides || !master_service_busy_reply(p))) {
+		master_service_busy_from(serv, p);
+		return 0;
+	}
+	if ((cf = main_cf_load(serv->env->config_dir, why)) == NULL)
+		return -1;
+	for (size_t i = 1; ret == 0 && i + 1 < s->argc; i++) {
+		const char *arg, *eq;
+		char *name;
+
+		if (strcmp(s->argv[i], "-o") != 0)
+			continue;
+		arg = s->argv[++i];
+		if ((eq = strchr(arg, '=')) == NULL)
+			continue;
+		name = xstrndup(arg, (size_t)(eq - arg));
+		ret = main_cf_set(cf, name, eq + 1, why);
+		free(name);
+	}
+	own = params_new();
+	if (ret == 0 && (ret = params_fill(own, cf, why)) == 0)
+		master_service_busy_from(serv, own);
+	params_free(&own);
+	main_cf_free(&cf);
+	return ret;
+}
+
 struct master_serv *
 master_service_new(struct master_env *env, const struct master_service *s,
     const struct params *p, struct sbuf *why)
@@ -346,7 +423,8 @@ master_service_new(struct master_env *env, const struct master_service *s,
 	serv->env = env;
 	serv->status_rd = serv->status_wr = -1;
 	master_service_copy(&serv->cf, s);
-	if (master_service_endpoints(serv, p, reason) < 0) {
+	if (master_service_endpoints(serv, p, reason) < 0 ||
+	    master_service_busy(serv, p, reason) < 0) {
 		sbuf_setf(why, "service %s (%s): %s", s->name,
 		    master_type_name(s->type), sbuf_str(reason));
 		master_service_free(&serv);
@@ -379,7 +457,7 @@ master_open_inet(const struct master_addr *a, struct sbuf *why)
 		sbuf_setf(why, "socket options for %s: %m", a->text);
 	} else if (bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0) {
 		sbuf_setf(why, "bind %s: %m", a->text);
-	} else if (listen(fd, MASTER_BACKLOG) < 0) {
+	} else if (listen(fd, MASTER_INET_BACKLOG) < 0) {
 		sbuf_setf(why, "listen on %s: %m", a->text);
 	} else {
 		return fd;
@@ -576,7 +654,7 @@ master_service_open(struct master_serv *serv, struct sbuf *why)
 void
 master_service_close(struct master_serv *serv)
 {
-	if (serv->watching)
+	if (serv->watching != MASTER_WATCH_NONE)
 		msg_panic("service %s: closing watched listeners",
 		    serv->cf.name);
 	for (size_t i = 0; serv->fds != NULL && i < serv->endpoint_count;
@@ -644,6 +722,17 @@ master_service_take_cf(struct master_serv *serv, struct master_serv *from)
 }
 
 void
+master_service_take_settings(struct master_serv *serv,
+    struct master_serv *from)
+{
+	char *line = serv->busy_line;
+
+	serv->busy_line = from->busy_line;
+	from->busy_line = line;
+	serv->busy_delay = from->busy_delay;
+}
+
+void
 master_service_free(struct master_serv **servp)
 {
 	struct master_serv *serv = *servp;
@@ -651,7 +740,9 @@ master_service_free(struct master_serv **servp)
 	if (serv == NULL)
 		return;
 	if (serv->procs != NULL || serv->throttle_timer != NULL ||
-	    serv->wakeup_timer != NULL)
+	    serv->wakeup_timer != NULL || serv->busy_timer != NULL ||
+	    serv->busy_limit.timer != NULL ||
+	    serv->busy_refused.timer != NULL)
 		msg_panic("service %s: freed while still in use",
 		    serv->cf.name);
 	master_service_close(serv);
@@ -661,5 +752,6 @@ master_service_free(struct master_serv **servp)
 	free(serv->endpoints);
 	master_service_addrs_free(&serv->addrs, serv->endpoint_count);
 	master_service_clear(&serv->cf);
+	free(serv->busy_line);
 	xfree(servp);
 }

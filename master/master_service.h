@@ -4,9 +4,11 @@
  * A struct master_serv is one running service: its own copy of the
  * master.cf entry, the endpoints it listens on (resolved from the entry
  * and main.cf), the listening descriptors, the status pipe its processes
- * report on, and the pool state that master_spawn.c keeps. This module
- * resolves and opens the sockets and compares services for a reload; it
- * knows nothing of processes or of the event loop.
+ * report on, the pool state that master_spawn.c keeps and the state of
+ * master_busy.c. This module resolves and opens the sockets, reads the
+ * parameters master applies to an inet service itself, and compares
+ * services for a reload; it knows nothing of processes or of the event
+ * loop.
  *
  * Endpoints, as text:
  *   inet  "ADDRESS:PORT" ("[ADDRESS]:PORT" for IPv6), numeric, one per
@@ -33,7 +35,9 @@ struct event_loop;
 struct event_timer;
 struct master_proc;
 
-#define MASTER_BACKLOG		100	/* listen() backlog */
+#define MASTER_BACKLOG		100	/* listen() backlog of unix sockets */
+/* inet: room for a burst of clients; the kernel caps it at somaxconn. */
+#define MASTER_INET_BACKLOG	4096
 #define MASTER_LISTEN_MAX	64	/* sockets of one service */
 #define MASTER_SOCKET_MODE	0666	/* the directory guards sockets */
 #define MASTER_FIFO_MODE	0622
@@ -61,6 +65,19 @@ struct master_addr {
 	char *text;		/* "127.0.0.1:25", "[::1]:25" */
 };
 
+/* What master_spawn.c watches a service's listeners for. */
+enum master_watch {
+	MASTER_WATCH_NONE,
+	MASTER_WATCH_SPAWN,	/* a client waits: start a process */
+	MASTER_WATCH_BUSY	/* a client waits at the limit: master_busy.c */
+};
+
+/* One kind of warning of master_busy.c: at most one per interval. */
+struct master_busy_log {
+	struct event_timer *timer;	/* muted until it fires */
+	unsigned long count;		/* events not logged yet */
+};
+
 /* One running service. */
 struct master_serv {
 	struct master_env *env;
@@ -71,12 +88,16 @@ struct master_serv {
 	int *fds;		/* listening descriptors, endpoint_count */
 	int status_rd;		/* status pipe read end; -1: closed */
 	int status_wr;		/* the end the processes write to */
+	/* inet: the service's service_busy_reply with CRLF (NULL: none) and
+	 * service_busy_delay, with its -o overrides. */
+	char *busy_line;
+	long busy_delay;	/* seconds */
 	/* Pool state, kept by master_spawn.c. */
 	struct master_proc *procs;
 	int total;		/* processes alive, retiring ones included */
 	int avail;		/* of those, ready and not retiring */
 	int crashes;		/* consecutive abnormal exits */
-	bool watching;		/* listeners in the event loop */
+	enum master_watch watching;	/* listeners in the event loop */
 	bool throttled;		/* no new process until throttle_timer */
 	bool used;		/* a process was started once */
 	bool retired;		/* removed from master.cf or stopping */
@@ -84,6 +105,12 @@ struct master_serv {
 	struct event_timer *wakeup_timer;
 	unsigned char partial[sizeof(struct master_status)];
 	size_t partial_len;	/* bytes of a status record read so far */
+	/* Busy state, kept by master_busy.c. */
+	struct event_timer *busy_timer;	/* the next look at the queues */
+	unsigned int busy_waiting[MASTER_LISTEN_MAX];	/* queued, per fd */
+	unsigned long busy_taken;	/* clients taken since the last look */
+	struct master_busy_log busy_limit;	/* limit reached */
+	struct master_busy_log busy_refused;	/* connections refused */
 	struct master_serv *next;
 };
 
@@ -118,8 +145,11 @@ void master_service_addrs_free(struct master_addr **addrs, size_t count);
 
 /*
  * A new service for entry s (copied) with its endpoints resolved under
- * the parameters p; nothing is opened yet. NULL with a reason naming the
- * service.
+ * the parameters p; nothing is opened yet. An inet service's busy_line
+ * and busy_delay come from p, or, when its -o overrides may change them
+ * (they set one, or p has a reply), from env->config_dir's main.cf read
+ * again with them applied, as its processes will see it. NULL with a
+ * reason naming the service (a -o value that does not expand or parse).
  */
 struct master_serv *master_service_new(struct master_env *env,
     const struct master_service *s, const struct params *p,
@@ -145,8 +175,14 @@ enum master_diff master_service_diff(const struct master_serv *old,
 void master_service_take_cf(struct master_serv *serv,
     struct master_serv *from);
 /*
+ * Gives the parameters read for from (busy_line, busy_delay) to serv,
+ * after a reload; from is left for master_service_free().
+ */
+void master_service_take_settings(struct master_serv *serv,
+    struct master_serv *from);
+/*
  * Closes what is still open and frees *serv, setting it to NULL; accepts
- * NULL. Panics when it still has processes or timers.
+ * NULL. Panics when it still has processes, timers or watched listeners.
  */
 void master_service_free(struct master_serv **serv);
 

@@ -31,6 +31,7 @@
 
 #include "mail/master_proto.h"
 #include "mail/params.h"
+#include "master_busy.h"
 #include "master_service.h"
 #include "util/event.h"
 #include "util/msg.h"
@@ -57,8 +58,6 @@ struct master_exec {
 	int group_count;
 	int log_flags;		/* msg_init() flags of master */
 };
-
-static void master_spawn_watch(struct master_serv *serv);
 
 /* Appends a copy of arg to x->argv, keeping it NULL-terminated. */
 static void
@@ -357,29 +356,42 @@ master_spawn_listener(struct event_loop *loop, int fd, unsigned int ready,
 	master_spawn_start(ctx);
 }
 
-/* Watches the listeners of serv exactly when the pool rules say so. */
-static void
+/* What the pool rules say the listeners of serv are to be watched for. */
+static enum master_watch
+master_spawn_want(const struct master_serv *serv)
+{
+	if (serv->retired || serv->env->stopping || serv->fds == NULL ||
+	    serv->avail > 0)
+		return MASTER_WATCH_NONE;
+	if (serv->cf.maxproc == 0 || serv->total < serv->cf.maxproc)
+		return serv->throttled ? MASTER_WATCH_NONE : MASTER_WATCH_SPAWN;
+	if (serv->cf.type == MASTER_INET && serv->busy_timer == NULL)
+		return MASTER_WATCH_BUSY;
+	return MASTER_WATCH_NONE;
+}
+
+void
 master_spawn_watch(struct master_serv *serv)
 {
 	const struct master_env *env = serv->env;
+	enum master_watch want = master_spawn_want(serv);
+	event_fd_fn fn;
 	struct sbuf *why;
-	bool want;
 
-	want = !serv->retired && !env->stopping && !serv->throttled &&
-	    serv->fds != NULL && serv->avail == 0 &&
-	    (serv->cf.maxproc == 0 || serv->total < serv->cf.maxproc);
 	if (want == serv->watching)
 		return;
-	serv->watching = want;
-	if (!want) {
+	if (serv->watching != MASTER_WATCH_NONE)
 		for (size_t i = 0; i < serv->endpoint_count; i++)
 			event_fd_remove(env->loop, serv->fds[i]);
+	serv->watching = want;
+	if (want == MASTER_WATCH_NONE)
 		return;
-	}
+	fn = want == MASTER_WATCH_SPAWN ? master_spawn_listener :
+	    master_busy_listener;
 	why = sbuf_new();
 	for (size_t i = 0; i < serv->endpoint_count; i++)
-		if (event_fd_add(env->loop, serv->fds[i], EVENT_READ,
-		    master_spawn_listener, serv, why) < 0)
+		if (event_fd_add(env->loop, serv->fds[i], EVENT_READ, fn,
+		    serv, why) < 0)
 			msg_fatal("service %s: watch %s: %s", serv->cf.name,
 			    serv->endpoints[i], sbuf_str(why));
 	sbuf_free(&why);
@@ -409,24 +421,23 @@ master_spawn_status_record(struct master_serv *serv,
 		return;
 	}
 	avail = st->status == MASTER_STAT_AVAIL;
+	if (!avail)
+		serv->busy_taken++;
 	if (avail != proc->avail && !proc->retiring)
 		serv->avail += avail ? 1 : -1;
 	proc->avail = avail;
 }
 
-/* The status pipe is readable: reads the records waiting. */
-static void
-master_spawn_status(struct event_loop *loop, int fd, unsigned int ready,
-    void *ctx)
+void
+master_spawn_read_status(struct master_serv *serv)
 {
-	struct master_serv *serv = ctx;
 	unsigned char buf[MASTER_STATUS_BATCH * sizeof(struct master_status)];
 	size_t len = serv->partial_len, off;
 	struct master_status st;
 	ssize_t n;
 
 	memcpy(buf, serv->partial, len);
-	if ((n = read(fd, buf + len, sizeof(buf) - len)) <= 0) {
+	if ((n = read(serv->status_rd, buf + len, sizeof(buf) - len)) <= 0) {
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			msg_warn("service %s: read status: %m",
 			    serv->cf.name);
@@ -439,6 +450,16 @@ master_spawn_status(struct event_loop *loop, int fd, unsigned int ready,
 	}
 	serv->partial_len = len - off;
 	memcpy(serv->partial, buf + off, serv->partial_len);
+}
+
+/* The status pipe is readable: reads the records waiting. */
+static void
+master_spawn_status(struct event_loop *loop, int fd, unsigned int ready,
+    void *ctx)
+{
+	struct master_serv *serv = ctx;
+
+	master_spawn_read_status(serv);
 	master_spawn_watch(serv);
 }
 
@@ -499,6 +520,7 @@ master_spawn_retire(struct master_serv *serv)
 
 	serv->retired = true;
 	master_spawn_watch(serv);
+	master_busy_stop(serv);
 	/* An opened service is attached, so its status pipe is watched. */
 	if (serv->status_rd >= 0)
 		event_fd_remove(env->loop, serv->status_rd);

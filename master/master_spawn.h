@@ -8,7 +8,9 @@
  * processes (0: no limit), its listeners are watched; a listener that
  * becomes readable starts one process, which makes the service available
  * again, so at most one process starts per event-loop batch. While a
- * process is available the listeners are left to the processes.
+ * process is available the listeners are left to the processes. An inet
+ * service with maxproc processes and none available has its listeners
+ * watched by master_busy.c instead, until its busy clock runs.
  *
  * An exit with a signal or a non-zero status is logged and counted; the
  * k-th abnormal exit in a row keeps the service from starting processes
@@ -50,6 +52,17 @@ struct master_proc {
  */
 void master_spawn_attach(struct master_serv *serv);
 /*
+ * Watches the listeners of serv exactly when the pool rules above say
+ * so, for a process to start or for master_busy.c.
+ */
+void master_spawn_watch(struct master_serv *serv);
+/*
+ * Reads the status records waiting on serv's status pipe into the pool
+ * (without changing what is watched); counts the clients taken in
+ * serv->busy_taken.
+ */
+void master_spawn_read_status(struct master_serv *serv);
+/*
  * Applies a changed master.cf entry to a running service (its sockets
  * kept): forgets its crash count and throttling and starts its wake-up
  * timer again.
@@ -63,9 +76,10 @@ void master_spawn_reconfigure(struct master_serv *serv);
 void master_spawn_renew(struct master_serv *serv);
 /*
  * Takes serv, already removed from env->live, out of service: stops
- * watching it, cancels its timers, closes its sockets and status pipe
- * and sends SIGTERM to its processes. It is freed now when it has no
- * process, else kept on env->retired until its last process is reaped.
+ * watching it and its busy clock (master_busy_stop()), cancels its
+ * timers, closes its sockets and status pipe and sends SIGTERM to its
+ * processes. It is freed now when it has no process, else kept on
+ * env->retired until its last process is reaped.
  */
 void master_spawn_retire(struct master_serv *serv);
 /* Reaps every exited process (SIGCHLD), logging abnormal exits. */

@@ -57,7 +57,9 @@
 #define INIT_USERS_FILE		"users"
 #define INIT_VMAILBOX_FILE	"vmailbox"	/* virtual_mailbox_maps */
 #define INIT_ALIASES_FILE	"aliases"	/* alias_maps */
-#define INIT_OVERRIDES_MAX	2
+#define INIT_OVERRIDES_MAX	3
+#define INIT_SMTP_BUSY	\
+	"service_busy_reply=421 4.3.2 $myhostname Error: all server processes busy"
 
 /* One service of master.cf, written when its program exists. */
 struct init_service {
@@ -73,13 +75,13 @@ struct init_service {
 
 static const struct init_service init_services[] = {
 	{ "smtp", 25, "inet  n       -       n       -       -",
-	    "smtpd", { NULL } },
+	    "smtpd", { INIT_SMTP_BUSY, NULL } },
 	{ "submission", 587, "inet  n       -       n       -       -",
 	    "smtpd", { "smtpd_tls_security_level=encrypt",
-	    "smtpd_sasl_auth_enable=yes", NULL } },
+	    "smtpd_sasl_auth_enable=yes", INIT_SMTP_BUSY, NULL } },
 	{ "smtps", 465, "inet  n       -       n       -       -",
 	    "smtpd", { "smtpd_tls_wrappermode=yes",
-	    "smtpd_sasl_auth_enable=yes", NULL } },
+	    "smtpd_sasl_auth_enable=yes", INIT_SMTP_BUSY, NULL } },
 	{ "pop3", 110, "inet  n       -       n       -       -",
 	    "pop3d", { NULL } },
 	{ "pop3s", 995, "inet  n       -       n       -       -",
@@ -236,6 +238,9 @@ init_main_cf(const struct init *in, struct sbuf *out)
 	    params_table[PARAM_ID_virtual_mailbox_owner].def : in->owner);
 	sbuf_printf(out, "alias_maps = texthash:%s/%s\n", in->dir,
 	    INIT_ALIASES_FILE);
+	/* What newaliases and postern check look at: this table, not the
+	 * host's /etc/aliases. */
+	sbuf_cat(out, "alias_database = $alias_maps\n");
 	init_path_setting(out, in, "smtpd_tls_cert_file", "tls/cert.pem");
 	init_path_setting(out, in, "smtpd_tls_key_file", "tls/key.pem");
 	sbuf_free(&host);
@@ -300,8 +305,14 @@ init_master_cf(struct init *in, struct sbuf *out)
 			sbuf_cat(name, s->program);
 		sbuf_printf(out, "%-16s %s       %s\n", sbuf_str(name),
 		    s->fields, s->program);
-		for (size_t j = 0; s->overrides[j] != NULL; j++)
-			sbuf_printf(out, "  -o %s\n", s->overrides[j]);
+		for (size_t j = 0; s->overrides[j] != NULL; j++) {
+			/* A value with spaces is one field only in braces. */
+			if (strchr(s->overrides[j], ' ') != NULL)
+				sbuf_printf(out, "  -o { %s }\n",
+				    s->overrides[j]);
+			else
+				sbuf_printf(out, "  -o %s\n", s->overrides[j]);
+		}
 		sbuf_printf(in->services, "%s%s (%s)",
 		    sbuf_len(in->services) > 0 ? ", " : "", s->label,
 		    sbuf_str(name));
