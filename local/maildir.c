@@ -4,18 +4,24 @@
  * Opens the maildir's parent, then the maildir and its tmp/, new/ and cur/
  * with O_DIRECTORY | O_NOFOLLOW, making each (mode 0700) when missing and
  * fsyncing the directory that gained it; every later step works relative
- * to those descriptors. The message is written to tmp/ (O_CREAT | O_EXCL |
- * O_NOFOLLOW, mode 0600), fsync'ed and closed, then linked into new/ under
- * its final name: link(2), unlike rename(2), fails on an existing name
- * instead of replacing a delivered message, so a clash just takes a fresh
- * name (qmail and Postfix deliver the same way; a filesystem without hard
- * links cannot hold a Maildir delivered to by them either). new/ is then
- * fsync'ed and the tmp/ name removed.
+ * to those descriptors. The whole message is written to tmp/ (O_CREAT |
+ * O_EXCL | O_NOFOLLOW, mode 0600) and linked into new/ under its final
+ * name: link(2), unlike rename(2), fails on an existing name instead of
+ * replacing a delivered message, so a clash just takes a fresh name
+ * (qmail and Postfix deliver the same way; a filesystem without hard
+ * links cannot hold a Maildir delivered to by them either). Then the
+ * file and new/ are fsync'ed, in that order, and the tmp/ name removed;
+ * only then is the delivery reported. Syncing after the link lets a
+ * journalling filesystem commit the data, the tmp/ name and the new/
+ * name in one journal commit instead of two. A reader may see the
+ * message in new/ a moment before it is durable; a host crash in that
+ * moment leaves the recipient undelivered in the queue, so it is
+ * delivered again (never lost).
  *
  * Errors: -1 with a reason naming the file in why and the class (temporary
  * or permanent) and errno in the result. The tmp/ file is removed on any
- * failure, and the new/ name too when new/ cannot be fsync'ed, so a failed
- * delivery leaves nothing behind. Nothing logs.
+ * failure, and the new/ name too when the file or new/ cannot be
+ * fsync'ed, so a failed delivery leaves nothing behind. Nothing logs.
  * Trust: the path comes from the password file or configuration, and its
  * parent directory is resolved as given. Whoever can write in the parent or
  * the maildir may plant symbolic links or files at the maildir's names:
@@ -227,9 +233,8 @@ maildir_base_name(struct sbuf *name, const char *host)
 }
 
 /*
- * Writes prefix and the content to fd (tmp/name), fsyncs and closes it;
- * 0 with the byte count in *size_r, or -1 with res and why set. fd is
- * closed either way.
+ * Writes prefix and the content to fd (tmp/name); 0 with the byte count
+ * in *size_r, or -1 with res and why set and fd closed.
  */
 static int
 maildir_write(int fd, const char *path, const char *name,
@@ -259,16 +264,7 @@ maildir_write(int fd, const char *path, const char *name,
 			goto fail;
 		size += n;
 	}
-	what = "fsync";
-	if (fsync(fd) < 0)
-		goto fail;
 	free(buf);
-	if (close(fd) < 0) {
-		err = errno;
-		sbuf_setf(why, "close %s/tmp/%s: %s", path, name,
-		    strerror(err));
-		return maildir_fail(res, maildir_class(err), err);
-	}
 	*size_r = size;
 	return 0;
 
@@ -281,9 +277,9 @@ fail:
 }
 
 /*
- * Creates a uniquely named file in tmp/ and writes the message to it; 0
- * with its name in tmp_name and its size in *size_r, or -1 with res and
- * why set and no file left.
+ * Creates a uniquely named file in tmp/ and writes the message to it;
+ * its descriptor (open, not yet synced) with its name in tmp_name and its
+ * size in *size_r, or -1 with res and why set and no file left.
  */
 static int
 maildir_write_tmp(const struct maildir_dirs *d, const char *path,
@@ -312,17 +308,18 @@ maildir_write_tmp(const struct maildir_dirs *d, const char *path,
 		unlinkat(tmp, sbuf_str(tmp_name), 0);
 		return -1;
 	}
-	return 0;
+	return fd;
 }
 
 /*
- * Links tmp/tmp_name into new/ as its base name with ",S=size" (a fresh
- * base name when that exists) and fsyncs new/; 0 with the name in
- * new_name, or -1 with res and why set and nothing left in new/.
+ * Links tmp/tmp_name (open as fd) into new/ as its base name with
+ * ",S=size" (a fresh base name when that exists), then fsyncs the file
+ * and new/ and closes fd; 0 with the name in new_name, or -1 with res and
+ * why set and nothing left in new/.
  */
 static int
 maildir_link_new(const struct maildir_dirs *d, const char *path,
-    const char *host, const char *tmp_name, off_t size,
+    const char *host, int fd, const char *tmp_name, off_t size,
     struct sbuf *new_name, struct maildir_result *res, struct sbuf *why)
 {
 	int tmp = d->sub[MAILDIR_SUB_TMP], new = d->sub[MAILDIR_SUB_NEW];
@@ -338,18 +335,27 @@ maildir_link_new(const struct maildir_dirs *d, const char *path,
 			sbuf_setf(why, "link %s/tmp/%s to %s/new/%s: %s", path,
 			    tmp_name, path, sbuf_str(new_name),
 			    strerror(err));
+			close(fd);
 			return maildir_fail(res, maildir_class(err), err);
 		}
 		maildir_base_name(new_name, host);
 	}
-	if (fsync(new) < 0) {
+	if (fsync(fd) < 0 || close(fd) < 0) {
+		err = errno;
+		sbuf_setf(why, "fsync %s/new/%s: %s", path,
+		    sbuf_str(new_name), strerror(err));
+		fd = -1;
+	} else if (fsync(new) < 0) {
 		err = errno;
 		sbuf_setf(why, "fsync directory %s/new: %s", path,
 		    strerror(err));
-		unlinkat(new, sbuf_str(new_name), 0);
-		return maildir_fail(res, maildir_class(err), err);
+	} else {
+		return 0;
 	}
-	return 0;
+	if (fd >= 0)
+		close(fd);
+	unlinkat(new, sbuf_str(new_name), 0);
+	return maildir_fail(res, maildir_class(err), err);
 }
 
 /*
@@ -380,7 +386,7 @@ maildir_deliver(const char *maildir, const char *prefix_headers,
 	struct sbuf *path = sbuf_new(), *host = sbuf_new();
 	struct sbuf *tmp_name = sbuf_new(), *new_name = sbuf_new();
 	off_t size = 0;
-	int ret = -1;
+	int ret = -1, fd;
 
 	res->status = MAILDIR_OK;
 	res->error = 0;
@@ -391,10 +397,10 @@ maildir_deliver(const char *maildir, const char *prefix_headers,
 		sbuf_truncate(path, sbuf_len(path) - 1);
 	if (maildir_host(host, res, why) < 0 ||
 	    maildir_open(sbuf_str(path), &d, res, why) < 0 ||
-	    maildir_write_tmp(&d, sbuf_str(path), sbuf_str(host),
-	    prefix_headers, read_fn, ctx, tmp_name, &size, res, why) < 0)
+	    (fd = maildir_write_tmp(&d, sbuf_str(path), sbuf_str(host),
+	    prefix_headers, read_fn, ctx, tmp_name, &size, res, why)) < 0)
 		goto out;
-	if (maildir_link_new(&d, sbuf_str(path), sbuf_str(host),
+	if (maildir_link_new(&d, sbuf_str(path), sbuf_str(host), fd,
 	    sbuf_str(tmp_name), size, new_name, res, why) == 0) {
 		sbuf_printf(path, "/new/%s", sbuf_str(new_name));
 		res->path = sbuf_steal(path);
