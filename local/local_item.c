@@ -265,7 +265,7 @@ local_items_parse(const char *text, struct local_items *out,
 		if (end > p && end[-1] == '\r')
 			end--;
 		ret = local_items_line(p, end, &add, item, why);
-		p = nl != NULL ? nl + 1 : end;
+		p = nl != NULL ? nl + 1 : p + strlen(p);
 	}
 	sbuf_free(&item);
 	if (ret < 0) {

@@ -117,7 +117,8 @@ addrlist_parse(const char *value, size_t len, struct strlist *out,
 			sbuf_set(why, "NUL in address list");
 			rc = -1;
 		} else if (st.quoted || st.comment > 0) {
-			bool escape = c == '\\' && i + 1 < len;
+			bool escape = c == '\\' && i + 1 < len &&
+			    value[i + 1] != '\0';
 
 			if (st.quoted)
 				sbuf_catc(st.in_angle ? st.angle : st.plain,
