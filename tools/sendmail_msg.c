@@ -92,11 +92,17 @@ message_fix(const struct sbuf *msg, const struct message_fix *fix,
 	bool separated = false;
 
 	sbuf_reset(out);
-	/* A mailbox separator line ("From sender date") is not a field. */
+	/*
+	 * A mailbox separator line ("From sender date") is not a field; a
+	 * field written "From : value" is one.
+	 */
 	if (sbuf_len(msg) >= 5 && strncmp(p, "From ", 5) == 0) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 
-		p = eol != NULL ? eol + 1 : end;
+		if (eol == NULL)
+			eol = end;
+		if (message_field_name(p, (size_t)(eol - p)) == 0)
+			p = eol < end ? eol + 1 : end;
 	}
 	while (p < end) {
 		const char *field = p, *eol, *value;

@@ -5,7 +5,8 @@
  * callers expect: CRLF or LF line ends (kept as LF), a line holding only
  * "." ends the input unless dots are ignored (-i, -oi), a missing final
  * newline is added. message_fix() drops a mailbox separator line ("From "
- * at the very start, as some callers write), then walks the header (the
+ * at the very start, as some callers write, unless the line is a header
+ * field written "From : value"), then walks the header (the
  * lines up to the first empty line or the first line that is not a header
  * field), removes every Bcc: field, collects the addresses of To:, Cc:
  * and Bcc: for -t, and adds From:, Date: and Message-ID: at the end of

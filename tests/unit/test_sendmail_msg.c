@@ -101,6 +101,11 @@ test_fix_adds_missing(void **state)
 	assert_int_equal(fix_text("From me Mon Nov 23 05:21:44 2026\n"
 	    "Subject: s\n\nb\n", NULL, out, why), 0);
 	assert_string_equal(sbuf_str(out), "Subject: s\n" ADDED "\nb\n");
+	/* ... but "From : x" (a blank before the colon) is a From: field. */
+	assert_int_equal(fix_text("From : me@x.test\nSubject: s\n\nb\n",
+	    NULL, out, why), 0);
+	assert_non_null(strstr(sbuf_str(out), "From : me@x.test\n"));
+	assert_null(strstr(sbuf_str(out), "\nFrom: "));
 	sbuf_free(&out);
 	sbuf_free(&why);
 }
