@@ -1,6 +1,12 @@
 /*
  * msg - the one logging call
  *
+ * syslog(3) tries to connect to the log socket for every line while it
+ * is not connected; where no syslog daemon runs (a container, a test
+ * machine) that is three wasted system calls per line, so the socket's
+ * presence is looked at once a second and lines are not offered to
+ * syslog(3) while it is absent (they could not be delivered anyway).
+ *
  * Errors: none reported; a failing stderr or syslog is ignored, since
  * there is nowhere else to say so.
  * Trust: formatted arguments may hold client data; control characters are
@@ -8,11 +14,16 @@
  */
 #include "util/msg.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <paths.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MSG_LINE_MAX 4096	/* longer lines are cut and marked "..." */
@@ -74,6 +85,22 @@ msg_set_exit_hook(msg_exit_fn fn)
 	msg_exit_hook = fn;
 }
 
+/* True unless the log socket was missing at the last look (1 s ago). */
+static bool
+msg_syslog_present(void)
+{
+	static time_t looked;
+	static bool present = true;
+	time_t now = time(NULL);
+	struct stat st;
+
+	if (now != looked) {
+		looked = now;
+		present = stat(_PATH_LOG, &st) == 0;
+	}
+	return present;
+}
+
 /* Replaces control characters (other than tab) with '?'. */
 static void
 msg_sanitize(char *line)
@@ -111,7 +138,7 @@ msg_vlog(enum msg_level level, const char *fmt, va_list ap)
 				fprintf(stderr, "%s[%ld]: %s\n", msg_ident,
 				    (long)getpid(), line);
 		}
-		if (msg_flags & MSG_TO_SYSLOG)
+		if ((msg_flags & MSG_TO_SYSLOG) && msg_syslog_present())
 			syslog(LOG_MAIL | msg_priority[level], "%s", line);
 	}
 	errno = saved_errno;
