@@ -47,6 +47,7 @@ struct stream {
 	enum line_status read_state;	/* LINE_OK, or how reading ended */
 	bool write_failed;
 	enum stream_eol last_eol;
+	bool drained;		/* the last read left the socket empty */
 	struct tls_conn *tls;	/* NULL when in clear */
 	struct sbuf *error;	/* the first error; empty when none */
 	struct sbuf *why;	/* scratch for reasons from tls_conn_*() */
@@ -304,7 +305,11 @@ stream_read_wait_failed(struct stream *s)
 
 /*
  * Refills the empty read buffer within *dl, flushing output before it
- * waits. LINE_OK with at least one byte, or how reading ended.
+ * waits. LINE_OK with at least one byte, or how reading ended. In clear,
+ * when the last read took less than the buffer holds, the peer had sent
+ * nothing more then, and most likely waits for our answer: the output is
+ * flushed and the input waited for without a read that would only say
+ * EAGAIN.
  */
 static enum line_status
 stream_fill(struct stream *s, const struct timespec *dl)
@@ -335,10 +340,13 @@ stream_fill(struct stream *s, const struct timespec *dl)
 				stream_tls_failed(s, "TLS read");
 				return LINE_ERROR;
 			}
+		} else if (s->drained && s->wlen > 0) {
+			s->drained = false;	/* read after the wait */
 		} else {
 			n = stream_try_read(s, s->rbuf, sizeof(s->rbuf));
 			if (n > 0) {
 				s->rlen = (size_t)n;
+				s->drained = (size_t)n < sizeof(s->rbuf);
 				return LINE_OK;
 			}
 			if (n == 0)
