@@ -331,12 +331,23 @@ void
 qmgr_sched_job_done(struct qmgr_job *job, const struct deliver_reply *reply)
 {
 	struct qmgr_dest *d = job->dest;
+	struct qmgr_message *m = job->msg;
 
 	d->active--;
 	d->transport->active--;
-	sched_job_free(job);
+	free(job->rcpts);
+	free(job);
 	sched_feedback(d, reply);
 	sched_update_ready(d);
 	sched_dest_release(d);
+	/*
+	 * The next deliveries start before the job's message hears of it
+	 * and is perhaps finished (its files removed, its notices written):
+	 * the agents do not wait on that. The job still counts in the
+	 * message meanwhile, so the message outlives this first run.
+	 * Finishing may make room for more, hence the second run.
+	 */
+	qmgr_sched_run();
+	qmgr_message_job_done(m);
 	qmgr_sched_run();
 }
