@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -92,6 +93,21 @@ server_usage(const char *name)
 	msg_fatal_status(EX_USAGE, "usage: %s -c config_dir -n service "
 	    "-t inet|unix|fifo -s count [-u user] [-r dir] [-lSv] "
 	    "[-o name=value ...]", name);
+}
+
+/*
+ * Makes the death of master a SIGTERM: a process busy with a client
+ * closes its listeners at once (so a new master can bind them) and exits
+ * after that client. Set after the privilege drop, which clears it; a
+ * master that died before is seen in the parent's pid.
+ */
+static void
+server_tie_to_master(pid_t master)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+		msg_warn("prctl: %m");
+	if (getppid() != master)
+		raise(SIGTERM);
 }
 
 /* Applies one "-o name=value" override. */
@@ -490,6 +506,7 @@ server_main(int argc, char **argv, const struct server_def *def)
 	struct sbuf *why = sbuf_new();
 	struct server_args a;
 	struct sigaction sa;
+	pid_t master = getppid();
 
 	/* First, so that a SIGTERM during start-up is an orderly exit. */
 	memset(&sa, 0, sizeof(sa));
@@ -513,6 +530,7 @@ server_main(int argc, char **argv, const struct server_def *def)
 	if (def->pre_drop != NULL)
 		def->pre_drop(server_params_loaded);
 	server_drop_privileges(&a, def);
+	server_tie_to_master(master);
 	if (def->kind == SERVER_EVENT)
 		server_event_setup(def, &a);
 	if (def->init != NULL)

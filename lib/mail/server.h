@@ -7,8 +7,9 @@
  * (and checks they cannot be regained), sets up logging, tells master when
  * the process is available or busy, accepts clients or wake-ups, applies
  * the session watchdog (daemon_timeout) and exits after max_use clients or
- * max_idle seconds without one. SIGTERM makes a process finish its current
- * client and exit.
+ * max_idle seconds without one. SIGTERM makes a process close its
+ * listeners, finish its current client and exit; the death of master is
+ * a SIGTERM too (so a new master can bind the ports at once).
  *
  * A SERVER_EVENT daemon (qmgr, anvil) is one long-lived process that
  * serves many peers at once on the skeleton's event loop: it registers

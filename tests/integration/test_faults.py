@@ -528,3 +528,20 @@ def test_master_restarted_with_mail_in_flight(mta, how):
             mta.start()
         stream.join()
     check_stream(mta, stream)
+
+
+def test_killed_master_frees_its_ports_during_a_session(mta):
+    """An smtpd in the middle of a session when master is killed lets go
+    of the listening socket at once (so a new master can start), and
+    still finishes its client, whose message is delivered."""
+    conf(mta, **FAST_RETRY)
+    mta.start()
+    with smtplib.SMTP("127.0.0.1", mta.port(25), timeout=30) as c:
+        c.ehlo("client.example")
+        os.kill(mta.master_pid(), signal.SIGKILL)
+        mta.master.wait(timeout=30)
+        mta.log_file.close()
+        mta.start()
+        c.sendmail(SENDER, [RCPT], message("held-session"))
+    counts = settle(mta, ["held-session"])
+    assert counts and counts["held-session"] == 1, counts
