@@ -13,4 +13,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/*
+ * fuzz_scratch.c, for targets that read files: the target's private
+ * directory (made once, removed at exit), and a malloc'ed path in it.
+ */
+const char *fuzz_scratch_dir(const char *target);
+char *fuzz_scratch_path(const char *target, const char *name);
+
 #endif

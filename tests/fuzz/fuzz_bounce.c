@@ -34,41 +34,21 @@
 #define FUZZ_HEADERS	"Content-Type: text/rfc822-headers\n"
 #define FUZZ_8BIT	"Content-Transfer-Encoding: 8bit\n"
 
-static char *fuzz_dir;
+static const char *fuzz_dir;
 static char *fuzz_incoming;
 static char *fuzz_log;
-
-static void
-fuzz_cleanup(void)
-{
-	unlink(fuzz_log);
-	rmdir(fuzz_incoming);
-	rmdir(fuzz_dir);
-}
 
 /* Makes the queue directory and the log's name on the first call. */
 static void
 fuzz_init(void)
 {
-	const char *base = getenv("TMPDIR");
-	struct sbuf *p = sbuf_new();
-
-	sbuf_printf(p, "%s/fuzz_bounce.XXXXXX", base ? base : "/tmp");
-	if (mkdtemp(p->data) == NULL) {
-		perror("mkdtemp");
-		abort();
-	}
-	fuzz_dir = sbuf_steal(p);
-	sbuf_printf(p, "%s/incoming", fuzz_dir);
-	fuzz_incoming = sbuf_steal(p);
+	fuzz_dir = fuzz_scratch_dir("fuzz_bounce");
+	fuzz_incoming = fuzz_scratch_path("fuzz_bounce", "incoming");
 	if (mkdir(fuzz_incoming, 0700) < 0) {
 		perror(fuzz_incoming);
 		abort();
 	}
-	sbuf_printf(p, "%s/log", fuzz_dir);
-	fuzz_log = sbuf_steal(p);
-	sbuf_free(&p);
-	atexit(fuzz_cleanup);
+	fuzz_log = fuzz_scratch_path("fuzz_bounce", "log");
 }
 
 /* Writes the queue file; its path goes to path. */

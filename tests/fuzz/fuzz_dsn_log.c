@@ -21,34 +21,7 @@
 #include "util/safe_file.h"
 #include "util/sbuf.h"
 
-static char *fuzz_dir;
 static char *fuzz_path;
-
-static void
-fuzz_cleanup(void)
-{
-	unlink(fuzz_path);
-	rmdir(fuzz_dir);
-}
-
-/* Makes the directory and the file's name on the first call. */
-static void
-fuzz_init(void)
-{
-	const char *base = getenv("TMPDIR");
-	struct sbuf *p = sbuf_new();
-
-	sbuf_printf(p, "%s/fuzz_dsn_log.XXXXXX", base ? base : "/tmp");
-	if (mkdtemp(p->data) == NULL) {
-		perror("mkdtemp");
-		abort();
-	}
-	fuzz_dir = sbuf_steal(p);
-	sbuf_printf(p, "%s/0ABCDEF0001Z", fuzz_dir);
-	fuzz_path = sbuf_steal(p);
-	sbuf_free(&p);
-	atexit(fuzz_cleanup);
-}
 
 /* True when s is a text field: no TAB, LF or NUL-cut surprises. */
 static bool
@@ -94,7 +67,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	rcpt_count = data[0];
 	if (fuzz_path == NULL)
-		fuzz_init();
+		fuzz_path = fuzz_scratch_path("fuzz_dsn_log", "0ABCDEF0001Z");
 	fd = open(fuzz_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || safe_write_all(fd, data + 1, size - 1) < 0 ||
 	    close(fd) < 0) {

@@ -16,34 +16,7 @@
 #include "util/safe_file.h"
 #include "util/sbuf.h"
 
-static char *fuzz_dir;
 static char *fuzz_path;
-
-static void
-fuzz_cleanup(void)
-{
-	unlink(fuzz_path);
-	rmdir(fuzz_dir);
-}
-
-/* Makes the directory and the file's name on the first call. */
-static void
-fuzz_init(void)
-{
-	const char *base = getenv("TMPDIR");
-	struct sbuf *p = sbuf_new();
-
-	sbuf_printf(p, "%s/fuzz_queue_file.XXXXXX", base ? base : "/tmp");
-	if (mkdtemp(p->data) == NULL) {
-		perror("mkdtemp");
-		abort();
-	}
-	fuzz_dir = sbuf_steal(p);
-	sbuf_printf(p, "%s/0ABCDEF0001Z", fuzz_dir);
-	fuzz_path = sbuf_steal(p);
-	sbuf_free(&p);
-	atexit(fuzz_cleanup);
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -54,7 +27,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fd;
 
 	if (fuzz_path == NULL)
-		fuzz_init();
+		fuzz_path = fuzz_scratch_path("fuzz_queue_file", "0ABCDEF0001Z");
 	fd = open(fuzz_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || safe_write_all(fd, data, size) < 0 || close(fd) < 0) {
 		perror(fuzz_path);
