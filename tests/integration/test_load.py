@@ -255,22 +255,27 @@ def test_busy_reply_only_after_waiting_at_the_limit(instance):
     s3.close()
 
 
-def test_waiting_client_is_served_when_a_process_frees(instance):
-    echo_busy(instance, maxproc=1, delay="60s")
-    instance.start()
+def waits_then_served(instance, meanwhile=lambda: None):
+    """With the one process busy, a second client waits in the listen
+    queue (meanwhile runs), and the process takes it once it frees up."""
     s1, f1, _ = instance.connect()
     s2 = socket.create_connection(("127.0.0.1", instance.port(200)),
                                   timeout=20)
-    # Within the delay the client waits in the listen queue ...
+    meanwhile()
     s2.settimeout(2)
     with pytest.raises(socket.timeout):
         s2.recv(100)
-    # ... and the process that frees up takes it.
     f1.write(b"quit\r\n")
     s1.close()
     s2.settimeout(20)
     assert s2.recv(100).startswith(b"hello ")
     s2.close()
+
+
+def test_waiting_client_is_served_when_a_process_frees(instance):
+    echo_busy(instance, maxproc=1, delay="60s")
+    instance.start()
+    waits_then_served(instance)
     assert "refused" not in instance.log
 
 
@@ -294,21 +299,10 @@ def test_without_busy_reply_clients_wait_and_the_limit_is_logged(instance):
     instance.echo_service(maxproc=1)
     name = f"127.0.0.1:{instance.port(200)}"
     instance.start()
-    s1, f1, _ = instance.connect()
-    s2 = socket.create_connection(("127.0.0.1", instance.port(200)),
-                                  timeout=20)
-    wait_for(lambda: re.search(
+    waits_then_served(instance, lambda: wait_for(lambda: re.search(
         rf"warning: service {re.escape(name)}: process limit 1 reached: "
         r"clients wait in the listen queue; consider raising the process "
-        r"limit in master\.cf", instance.log), what="the limit warning")
-    s2.settimeout(2)
-    with pytest.raises(socket.timeout):
-        s2.recv(100)
-    f1.write(b"quit\r\n")
-    s1.close()
-    s2.settimeout(20)
-    assert s2.recv(100).startswith(b"hello ")
-    s2.close()
+        r"limit in master\.cf", instance.log), what="the limit warning"))
     assert "refused" not in instance.log
 
 
