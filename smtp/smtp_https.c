@@ -207,6 +207,17 @@ done:
 }
 
 int
+smtp_https_reply(struct stream *s, long timeout_ms, struct sbuf *body,
+    struct sbuf *why)
+{
+	struct https_conn c = { .stream = s,
+	    .deadline = https_now_ms() + timeout_ms };
+
+	sbuf_reset(body);
+	return https_reply(&c, body, why);
+}
+
+int
 smtp_https_get(struct dns_resolver *dns, struct tls_ctx *ctx,
     const char *host, const char *path, long timeout, struct sbuf *body,
     struct sbuf *why)

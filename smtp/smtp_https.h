@@ -14,6 +14,7 @@
 
 struct dns_resolver;
 struct sbuf;
+struct stream;
 struct tls_ctx;
 
 #define SMTP_HTTPS_PORT		443
@@ -26,6 +27,15 @@ struct tls_ctx;
  */
 int smtp_https_get(struct dns_resolver *dns, struct tls_ctx *ctx,
     const char *host, const char *path, long timeout, struct sbuf *body,
+    struct sbuf *why);
+
+/*
+ * Reads an HTTP/1.1 reply from s within timeout_ms milliseconds: the
+ * status line (only 200 is accepted), the header and the body as
+ * described above, into body. 0, or -1 with a reason in why. The reply
+ * half of smtp_https_get(), on its own for the fuzz target.
+ */
+int smtp_https_reply(struct stream *s, long timeout_ms, struct sbuf *body,
     struct sbuf *why);
 
 #endif
