@@ -164,15 +164,22 @@ sched_dest_release(struct qmgr_dest *d)
 	free(d);
 }
 
-/* Frees a job that is over, and tells its message. */
-static void
-sched_job_free(struct qmgr_job *job)
+/* Frees a job that is over; its message, not told yet. */
+static struct qmgr_message *
+sched_job_drop(struct qmgr_job *job)
 {
 	struct qmgr_message *m = job->msg;
 
 	free(job->rcpts);
 	free(job);
-	qmgr_message_job_done(m);
+	return m;
+}
+
+/* Frees a job that is over, and tells its message. */
+static void
+sched_job_free(struct qmgr_job *job)
+{
+	qmgr_message_job_done(sched_job_drop(job));
 }
 
 /* The suspension of d is over: it starts afresh. */
@@ -331,12 +338,10 @@ void
 qmgr_sched_job_done(struct qmgr_job *job, const struct deliver_reply *reply)
 {
 	struct qmgr_dest *d = job->dest;
-	struct qmgr_message *m = job->msg;
+	struct qmgr_message *m = sched_job_drop(job);
 
 	d->active--;
 	d->transport->active--;
-	free(job->rcpts);
-	free(job);
 	sched_feedback(d, reply);
 	sched_update_ready(d);
 	sched_dest_release(d);
