@@ -496,15 +496,15 @@ out:
 static void
 message_remove(struct qmgr_message *m)
 {
-	struct sbuf *path = sbuf_new();
+	struct sbuf *path = sbuf_new(), *why = sbuf_new();
 
 	if (message_notify(m) < 0) {
 		message_defer(m);
 		goto out;
 	}
-	if (unlink(message_path(path, "active", m->id)) < 0 &&
-	    errno != ENOENT) {
-		msg_error("%s: remove %s: %m", m->id, sbuf_str(path));
+	if (queue_file_retire(".", message_path(path, "active", m->id),
+	    why) < 0) {
+		msg_error("%s: %s", m->id, sbuf_str(why));
 		goto out;
 	}
 	if (unlink(message_path(path, "defer", m->id)) < 0 &&
@@ -513,6 +513,7 @@ message_remove(struct qmgr_message *m)
 	msg_info("%s: removed", m->id);
 out:
 	sbuf_free(&path);
+	sbuf_free(&why);
 }
 
 /* Nothing more to try in this pass. */

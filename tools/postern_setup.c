@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "mail/params.h"
+#include "mail/queue_file.h"
 #include "util/msg.h"
 #include "util/safe_file.h"
 #include "util/sbuf.h"
@@ -60,6 +61,7 @@ static const struct setup_dir_def setup_dirs[] = {
 	{ "deferred", WHO_OWNER, WHO_OWNER, 0700 },
 	{ "hold", WHO_OWNER, WHO_OWNER, 0700 },
 	{ "corrupt", WHO_OWNER, WHO_OWNER, 0700 },
+	{ QUEUE_FREE_DIR, WHO_OWNER, WHO_OWNER, 0700 },
 	{ "defer", WHO_OWNER, WHO_OWNER, 0700 },
 	{ "bounce", WHO_OWNER, WHO_OWNER, 0700 },
 	{ "private", WHO_OWNER, WHO_OWNER, 0700 },

@@ -26,6 +26,7 @@
  */
 #include "mail/queue_file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -54,6 +55,7 @@
 #define QUEUE_END_TYPE		'X'
 #define QUEUE_NO_FIELD		SIZE_MAX
 #define QUEUE_ENV_FIELD(f)	offsetof(struct queue_envelope, f)
+#define QUEUE_RETIRE_TRIES	2	/* slots qmgr tries: free/ is full */
 
 /* The records of a file's head, in the order the file holds them. */
 struct queue_rec {
@@ -332,6 +334,108 @@ queue_writer_failed(const struct queue_writer *w, struct sbuf *why)
 	return w->status;
 }
 
+/*
+ * The next slot of free/ for qmgr to try, going round: after a file is
+ * taken from a slot, the slots before the next one fill up first.
+ */
+static unsigned
+queue_free_next(void)
+{
+	static unsigned next;
+
+	return next++ % QUEUE_FREE_SLOTS;
+}
+
+/*
+ * Takes the retired file name of queue_dir/free/ as the temporary file
+ * tmp in incoming/ and empties it: its open descriptor, or -1 when
+ * another writer took it first or it is not fit for reuse. A file that
+ * is not a plain file with this one name is not touched; its name in
+ * incoming/ is removed.
+ */
+static int
+queue_free_take(const char *queue_dir, const char *name, struct sbuf *tmp)
+{
+	static unsigned long seq;
+	struct sbuf *slot = sbuf_new();
+	struct stat st;
+	int fd;
+
+	sbuf_setf(slot, "%s/" QUEUE_FREE_DIR "/%s", queue_dir, name);
+	sbuf_setf(tmp, "%s/incoming/" QUEUE_TMP_PREFIX "%ld.%lu", queue_dir,
+	    (long)getpid(), ++seq);
+	fd = renameat2(AT_FDCWD, sbuf_str(slot), AT_FDCWD, sbuf_str(tmp),
+	    RENAME_NOREPLACE) < 0 ? -1 : open(sbuf_str(tmp),
+	    O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	sbuf_free(&slot);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+	    ftruncate(fd, 0) == 0 && fchmod(fd, QUEUE_MODE_WRITING) == 0)
+		return fd;
+	close(fd);
+	unlink(sbuf_str(tmp));
+	return -1;
+}
+
+/*
+ * Takes a retired file out of queue_dir/free/ as a new temporary file in
+ * incoming/, its old content dropped, with its name in tmp: the open
+ * descriptor, or -1 when free/ holds none (or is missing) and a new file
+ * has to be made. Writers start at different places in the listing, so
+ * that two seldom race for one file.
+ */
+static int
+queue_free_claim(const char *queue_dir, struct sbuf *tmp)
+{
+	struct sbuf *path = sbuf_new();
+	char names[QUEUE_FREE_SLOTS][4];	/* slot names: "0" to "63" */
+	size_t n = 0, start;
+	struct dirent *de;
+	DIR *dir;
+	int fd = -1;
+
+	sbuf_setf(path, "%s/" QUEUE_FREE_DIR, queue_dir);
+	dir = opendir(sbuf_str(path));
+	sbuf_free(&path);
+	if (dir == NULL)
+		return -1;
+	while (n < QUEUE_FREE_SLOTS && (de = readdir(dir)) != NULL)
+		if (de->d_name[0] != '.' && strlen(de->d_name) < 4)
+			strcpy(names[n++], de->d_name);
+	closedir(dir);
+	start = n > 0 ? (size_t)getpid() % n : 0;
+	for (size_t i = 0; i < n && fd < 0; i++)
+		fd = queue_free_take(queue_dir, names[(start + i) % n], tmp);
+	return fd;
+}
+
+int
+queue_file_retire(const char *queue_dir, const char *path, struct sbuf *why)
+{
+	struct sbuf *slot = sbuf_new();
+	struct stat st;
+	bool kept = false;
+
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_nlink == 1 && st.st_size <= QUEUE_FREE_SIZE_MAX) {
+		for (int i = 0; i < QUEUE_RETIRE_TRIES && !kept; i++) {
+			sbuf_setf(slot, "%s/" QUEUE_FREE_DIR "/%u", queue_dir,
+			    queue_free_next());
+			if (renameat2(AT_FDCWD, path, AT_FDCWD, sbuf_str(slot),
+			    RENAME_NOREPLACE) == 0)
+				kept = true;
+			else if (errno != EEXIST)
+				break;
+		}
+	}
+	sbuf_free(&slot);
+	if (kept || unlink(path) == 0 || errno == ENOENT)
+		return 0;
+	sbuf_setf(why, "remove %s: %m", path);
+	return -1;
+}
+
 enum queue_write_status
 queue_writer_open(const char *queue_dir, struct queue_writer **w_r,
     struct sbuf *why)
@@ -344,8 +448,12 @@ queue_writer_open(const char *queue_dir, struct queue_writer **w_r,
 	bool named;
 	int fd, err;
 
-	sbuf_printf(tmp, "%s/incoming/" QUEUE_TMP_PREFIX "XXXXXX", queue_dir);
-	if ((fd = mkostemp(tmp->data, O_CLOEXEC)) < 0) {
+	if ((fd = queue_free_claim(queue_dir, tmp)) < 0) {
+		sbuf_setf(tmp, "%s/incoming/" QUEUE_TMP_PREFIX "XXXXXX",
+		    queue_dir);
+		fd = mkostemp(tmp->data, O_CLOEXEC);
+	}
+	if (fd < 0) {
 		err = errno;
 		sbuf_setf(why, "create a file in %s/incoming: %s", queue_dir,
 		    strerror(err));

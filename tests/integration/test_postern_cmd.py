@@ -35,7 +35,8 @@ PASSWORD = "test-password"
 QUEUE_MODES = {
     "": 0o755, "maildrop": 0o1730, "incoming": 0o700, "active": 0o700,
     "deferred": 0o700, "hold": 0o700, "corrupt": 0o700, "defer": 0o700,
-    "bounce": 0o700, "private": 0o700, "public": 0o710, "pid": 0o755,
+    "bounce": 0o700, "free": 0o700, "private": 0o700, "public": 0o710,
+    "pid": 0o755,
 }
 
 # A stand-in for master(8), run by "postern start" from daemon_directory.

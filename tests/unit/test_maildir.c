@@ -96,17 +96,9 @@ static int
 count_entries(const char *dir, const char *rel)
 {
 	char *p = path_in(dir, rel);
-	int n = 0;
-	DIR *d = opendir(p);
-	struct dirent *e;
+	int n = test_count_entries(p);
 
 	free(p);
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			n++;
-	closedir(d);
 	return n;
 }
 

@@ -687,23 +687,6 @@ read_text(const char *dir, const char *name)
 	return s;
 }
 
-/* Number of entries in dir besides . and .. */
-static int
-count_files(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..")
-		    != 0)
-			n++;
-	closedir(d);
-	return n;
-}
-
 struct file_edit_row {
 	const char *name;
 	const char *old;
@@ -771,7 +754,7 @@ test_edit_file(void **state)
 		if ((sb.st_mode & 07777) != 0640)
 			fail_msg("%s: mode %o", r->name, sb.st_mode & 07777);
 		/* No temporary file is left behind. */
-		assert_int_equal(count_files(dir), 1);
+		assert_int_equal(test_count_entries(dir), 1);
 		free(now);
 		free(path);
 		test_rmtree(&dir);

@@ -2370,6 +2370,176 @@ test_open_no_incoming(void **state)
 	sbuf_free(&p);
 }
 
+/* Reuse: free/ in the fixture's queue, and what it holds. */
+static char *
+make_free_dir(struct fixture *fx)
+{
+	struct sbuf *p = sbuf_new();
+
+	char *dir;
+
+	sbuf_printf(p, "%s/" QUEUE_FREE_DIR, fx->dir);
+	assert_int_equal(mkdir(sbuf_str(p), 0700), 0);
+	dir = sbuf_steal(p);
+	sbuf_free(&p);
+	return dir;
+}
+
+static ino_t
+inode_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+static void
+assert_gone(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(lstat(path, &st), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
+/* A finished file goes into free/ and is the next file written. */
+static void
+test_retire_reuse(void **state)
+{
+	struct fixture *fx = *state;
+	struct sbuf *id1 = sbuf_new(), *id2 = sbuf_new(), *got = sbuf_new();
+	char *free_dir = make_free_dir(fx), *first, *second;
+	static const char content[] = "Subject: second\n\nanother body\n";
+	static const struct queue_rcpt rcpt = { .address = "b@example.org" };
+	struct queue_file *qf;
+	ino_t ino;
+
+	first = small_message(fx, id1);
+	ino = inode_of(first);
+	assert_int_equal(queue_file_retire(fx->dir, first, fx->why), 0);
+	assert_gone(first);
+	assert_int_equal(test_count_entries(free_dir), 1);
+
+	second = write_message(fx, &local_env, &rcpt, 1, content,
+	    sizeof(content) - 1, 4096, id2);
+	assert_int_equal(inode_of(second), ino);
+	assert_int_equal(test_count_entries(free_dir), 0);
+	assert_string_not_equal(sbuf_str(id1), sbuf_str(id2));
+	/* Nothing of the first message is left in the second file. */
+	qf = open_ok(fx, second, 0);
+	assert_int_equal(qf->rcpt_count, 1);
+	assert_string_equal(qf->rcpts[0].address, "b@example.org");
+	read_content(qf, 7, got);
+	assert_int_equal(sbuf_len(got), sizeof(content) - 1);
+	assert_memory_equal(sbuf_str(got), content, sizeof(content) - 1);
+	queue_file_close(&qf);
+	assert_int_equal(test_count_entries(fx->incoming), 1);
+
+	free(first);
+	free(second);
+	free(free_dir);
+	sbuf_free(&id1);
+	sbuf_free(&id2);
+	sbuf_free(&got);
+}
+
+/* Without free/, or with a file too large to keep, retiring removes. */
+static void
+test_retire_removes(void **state)
+{
+	struct fixture *fx = *state;
+	struct sbuf *id = sbuf_new(), *big = sbuf_new();
+	static const struct queue_rcpt rcpt = { .address = "c@example.org" };
+	char *path, *free_dir;
+
+	path = small_message(fx, id);
+	assert_int_equal(queue_file_retire(fx->dir, path, fx->why), 0);
+	assert_gone(path);
+	free(path);
+	/* Already gone is not an error either. */
+	assert_int_equal(queue_file_retire(fx->dir, "/nonexistent/x",
+	    fx->why), 0);
+
+	free_dir = make_free_dir(fx);
+	for (size_t i = 0; i <= QUEUE_FREE_SIZE_MAX; i++)
+		sbuf_catc(big, 'x');
+	path = write_message(fx, &local_env, &rcpt, 1, sbuf_str(big),
+	    sbuf_len(big), 65536, id);
+	assert_int_equal(queue_file_retire(fx->dir, path, fx->why), 0);
+	assert_gone(path);
+	assert_int_equal(test_count_entries(free_dir), 0);
+
+	free(path);
+	free(free_dir);
+	sbuf_free(&id);
+	sbuf_free(&big);
+}
+
+/* A full free/ takes no more; the file is removed. */
+static void
+test_retire_full(void **state)
+{
+	struct fixture *fx = *state;
+	struct sbuf *id = sbuf_new(), *slot = sbuf_new();
+	char *path = small_message(fx, id), *free_dir = make_free_dir(fx);
+	int fd;
+
+	for (int i = 0; i < QUEUE_FREE_SLOTS; i++) {
+		sbuf_setf(slot, "%s/%d", free_dir, i);
+		fd = open(sbuf_str(slot), O_WRONLY | O_CREAT | O_EXCL, 0600);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	assert_int_equal(queue_file_retire(fx->dir, path, fx->why), 0);
+	assert_gone(path);
+	assert_int_equal(test_count_entries(free_dir), QUEUE_FREE_SLOTS);
+
+	free(path);
+	free(free_dir);
+	sbuf_free(&id);
+	sbuf_free(&slot);
+}
+
+/*
+ * A file in free/ with a second name (planted, or linked by the admin) is
+ * not written over: the writer makes a new file and the other name keeps
+ * its content.
+ */
+static void
+test_claim_skips_linked(void **state)
+{
+	struct fixture *fx = *state;
+	struct sbuf *id = sbuf_new(), *slot = sbuf_new(), *keep = sbuf_new();
+	struct sbuf *data;
+	char *free_dir = make_free_dir(fx), *path;
+	ino_t planted = 0;
+	int fd;
+
+	sbuf_printf(keep, "%s/keep", fx->dir);
+	fd = open(sbuf_str(keep), O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "precious", 8), 8);
+	close(fd);
+	planted = inode_of(sbuf_str(keep));
+	for (int i = 0; i < QUEUE_FREE_SLOTS; i++) {
+		sbuf_setf(slot, "%s/%d", free_dir, i);
+		assert_int_equal(link(sbuf_str(keep), sbuf_str(slot)), 0);
+	}
+	path = small_message(fx, id);
+	assert_true(inode_of(path) != planted);
+	data = slurp(sbuf_str(keep));
+	assert_string_equal(sbuf_str(data), "precious");
+	assert_int_equal(test_count_entries(fx->incoming), 1);
+
+	free(path);
+	free(free_dir);
+	sbuf_free(&id);
+	sbuf_free(&slot);
+	sbuf_free(&keep);
+	sbuf_free(&data);
+}
+
 int
 main(void)
 {
@@ -2414,6 +2584,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_lock, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_open_no_incoming, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_retire_reuse, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_retire_removes, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_retire_full, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_claim_skips_linked, setup,
 		    teardown),
 	};
 

@@ -114,6 +114,23 @@ test_write_text(const char *dir, const char *name, const char *text)
 	return test_write_file(dir, name, text, strlen(text));
 }
 
+int
+test_count_entries(const char *dir)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (dp == NULL)
+		return -1;
+	while ((de = readdir(dp)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(dp);
+	return n;
+}
+
 void
 test_assert_dir_holds(const char *dir, const char *const *names, size_t n)
 {

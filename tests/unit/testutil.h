@@ -47,6 +47,8 @@ char *test_write_file(const char *dir, const char *name, const void *data,
     size_t len);
 /* The same for a C string. */
 char *test_write_text(const char *dir, const char *name, const char *text);
+/* Entries of dir other than . and .., or -1 when it cannot be read. */
+int test_count_entries(const char *dir);
 /* Fails unless dir holds exactly the n names listed (besides . and ..). */
 void test_assert_dir_holds(const char *dir, const char *const *names,
     size_t n);
