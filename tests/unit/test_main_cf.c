@@ -4,7 +4,6 @@
  */
 #include "testutil.h"
 
-#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
