@@ -132,6 +132,8 @@ struct queue_writer {
 	char *id;
 	struct sbuf *buf;	/* octets not yet written; no limit */
 	off_t written;		/* octets written before those in buf */
+	off_t stale_size;	/* a reused file's size: its old octets past
+				   what is written are cut at the commit */
 	off_t size_offset;	/* file offset of the content length */
 	uint64_t content_size;
 	uint64_t size_limit;	/* 0: none */
@@ -348,13 +350,15 @@ queue_free_next(void)
 
 /*
  * Takes the retired file name of queue_dir/free/ as the temporary file
- * tmp in incoming/ and empties it: its open descriptor, or -1 when
- * another writer took it first or it is not fit for reuse. A file that
- * is not a plain file with this one name is not touched; its name in
- * incoming/ is removed.
+ * tmp in incoming/, with its size in *size_r: its open descriptor, or -1
+ * when another writer took it first or it is not fit for reuse. A file
+ * that is not a plain file with this one name is not touched; its name in
+ * incoming/ is removed. The old content is written over, not cut first,
+ * so that its blocks are used again rather than freed and allocated.
  */
 static int
-queue_free_take(const char *queue_dir, const char *name, struct sbuf *tmp)
+queue_free_take(const char *queue_dir, const char *name, struct sbuf *tmp,
+    off_t *size_r)
 {
 	static unsigned long seq;
 	struct sbuf *slot = sbuf_new();
@@ -371,8 +375,10 @@ queue_free_take(const char *queue_dir, const char *name, struct sbuf *tmp)
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
-	    ftruncate(fd, 0) == 0 && fchmod(fd, QUEUE_MODE_WRITING) == 0)
+	    fchmod(fd, QUEUE_MODE_WRITING) == 0) {
+		*size_r = st.st_size;
 		return fd;
+	}
 	close(fd);
 	unlink(sbuf_str(tmp));
 	return -1;
@@ -380,13 +386,13 @@ queue_free_take(const char *queue_dir, const char *name, struct sbuf *tmp)
 
 /*
  * Takes a retired file out of queue_dir/free/ as a new temporary file in
- * incoming/, its old content dropped, with its name in tmp: the open
+ * incoming/, with its name in tmp and its old size in *size_r: the open
  * descriptor, or -1 when free/ holds none (or is missing) and a new file
  * has to be made. Writers start at different places in the listing, so
  * that two seldom race for one file.
  */
 static int
-queue_free_claim(const char *queue_dir, struct sbuf *tmp)
+queue_free_claim(const char *queue_dir, struct sbuf *tmp, off_t *size_r)
 {
 	struct sbuf *path = sbuf_new();
 	char names[QUEUE_FREE_SLOTS][4];	/* slot names: "0" to "63" */
@@ -406,7 +412,8 @@ queue_free_claim(const char *queue_dir, struct sbuf *tmp)
 	closedir(dir);
 	start = n > 0 ? (size_t)getpid() % n : 0;
 	for (size_t i = 0; i < n && fd < 0; i++)
-		fd = queue_free_take(queue_dir, names[(start + i) % n], tmp);
+		fd = queue_free_take(queue_dir, names[(start + i) % n], tmp,
+		    size_r);
 	return fd;
 }
 
@@ -445,10 +452,11 @@ queue_writer_open(const char *queue_dir, struct queue_writer **w_r,
 	unsigned char num[8];
 	struct timeval tv;
 	struct stat st;
+	off_t stale = 0;
 	bool named;
 	int fd, err;
 
-	if ((fd = queue_free_claim(queue_dir, tmp)) < 0) {
+	if ((fd = queue_free_claim(queue_dir, tmp, &stale)) < 0) {
 		sbuf_setf(tmp, "%s/incoming/" QUEUE_TMP_PREFIX "XXXXXX",
 		    queue_dir);
 		fd = mkostemp(tmp->data, O_CLOEXEC);
@@ -476,6 +484,7 @@ queue_writer_open(const char *queue_dir, struct queue_writer **w_r,
 	queue_id_time(sbuf_str(id), &tv);
 	w = xcalloc(1, sizeof(*w));
 	w->fd = fd;
+	w->stale_size = stale;
 	w->tmp_path = sbuf_steal(tmp);
 	w->id = sbuf_steal(id);
 	sbuf_printf(tmp, "%s/incoming/%s", queue_dir, w->id);
@@ -695,6 +704,10 @@ queue_writer_finish(struct queue_writer *w)
 	queue_put_header(w->buf, QUEUE_END_TYPE, 0);
 	if (queue_writer_flush(w) < 0)
 		return;
+	if (w->stale_size > w->written && ftruncate(w->fd, w->written) < 0) {
+		queue_writer_fail_errno(w, errno, "truncate", w->tmp_path);
+		return;
+	}
 	/* The mode is set before the fsync, so that it is durable too. */
 	if (fchmod(w->fd, QUEUE_MODE_COMPLETE) < 0) {
 		queue_writer_fail_errno(w, errno, "set mode of", w->tmp_path);

@@ -76,7 +76,9 @@
  * Reuse: when every recipient of a message is done, qmgr retires its file
  * into one of the QUEUE_FREE_SLOTS slots of "free/" (files named "0" to
  * "63") instead of removing it, and a writer takes a file from there,
- * renamed to a temporary name and truncated, before it makes a new one.
+ * renamed to a temporary name, before it makes a new one. The writer
+ * writes over the old content (its blocks are used again) and cuts what
+ * is left of it at the commit, before the fsync.
  * The queue thus frees and allocates few inodes: on ext4 without a
  * journal, making a file passes over every inode of its group freed in
  * the last minutes, which was most of smtpd's CPU time per message at a
