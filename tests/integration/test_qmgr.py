@@ -706,6 +706,32 @@ def test_dead_destination_is_suspended(fake_qm):
         (first, "down.test"), (other, "up.test")]
 
 
+def test_four_deliveries_at_once_to_one_local_recipient():
+    """local_destination_concurrency_limit, 4 by default, bounds the
+    deliveries to one local recipient at once: a Maildir needs no order."""
+    root = make_root()
+    qm = QmgrInstance(root, main_cf=("local_transport = fake",
+                                     "virtual_transport = fake"))
+    agent = None
+    try:
+        qm.start()
+        agent = FakeAgent(qm.queue, "fake", sent, hold=0.2, held=True)
+        ids = [qm.inject([f"bob@{DOMAIN}"]) for _ in range(10)]
+        wait_for(lambda: len(agent.held()) == 4, what="four deliveries")
+        time.sleep(0.5)
+        assert len(agent.held()) == 4
+        agent.release()
+        for qid in ids:
+            wait_for(lambda: f"{qid}: removed" in qm.log(), timeout=30,
+                     what=f"{qid} removed")
+        assert agent.max_active == 4
+    finally:
+        if agent is not None:
+            agent.stop()
+        qm.stop()
+        remove_root(root)
+
+
 def test_recipient_limit_per_request():
     root = make_root()
     qm = QmgrInstance(root, main_cf=(
