@@ -41,6 +41,7 @@
 #include "mail/queue_id.h"
 #include "util/safe_file.h"
 #include "util/sbuf.h"
+#include "util/strutil.h"
 #include "util/utf8.h"
 #include "util/xmalloc.h"
 
@@ -349,7 +350,7 @@ queue_free_next(void)
 }
 
 /*
- * Takes the retired file name of queue_dir/free/ as the temporary file
+ * Takes the retired file in slot of queue_dir/free/ as the temporary file
  * tmp in incoming/, with its size in *size_r: its open descriptor, or -1
  * when another writer took it first or it is not fit for reuse. A file
  * that is not a plain file with this one name is not touched; its name in
@@ -357,21 +358,21 @@ queue_free_next(void)
  * so that its blocks are used again rather than freed and allocated.
  */
 static int
-queue_free_take(const char *queue_dir, const char *name, struct sbuf *tmp,
+queue_free_take(const char *queue_dir, unsigned slot, struct sbuf *tmp,
     off_t *size_r)
 {
 	static unsigned long seq;
-	struct sbuf *slot = sbuf_new();
+	struct sbuf *path = sbuf_new();
 	struct stat st;
 	int fd;
 
-	sbuf_setf(slot, "%s/" QUEUE_FREE_DIR "/%s", queue_dir, name);
+	sbuf_setf(path, "%s/" QUEUE_FREE_DIR "/%u", queue_dir, slot);
 	sbuf_setf(tmp, "%s/incoming/" QUEUE_TMP_PREFIX "%ld.%lu", queue_dir,
 	    (long)getpid(), ++seq);
-	fd = renameat2(AT_FDCWD, sbuf_str(slot), AT_FDCWD, sbuf_str(tmp),
+	fd = renameat2(AT_FDCWD, sbuf_str(path), AT_FDCWD, sbuf_str(tmp),
 	    RENAME_NOREPLACE) < 0 ? -1 : open(sbuf_str(tmp),
 	    O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	sbuf_free(&slot);
+	sbuf_free(&path);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
@@ -395,8 +396,9 @@ static int
 queue_free_claim(const char *queue_dir, struct sbuf *tmp, off_t *size_r)
 {
 	struct sbuf *path = sbuf_new();
-	char names[QUEUE_FREE_SLOTS][4];	/* slot names: "0" to "63" */
+	unsigned slots[QUEUE_FREE_SLOTS];
 	size_t n = 0, start;
+	long slot;
 	struct dirent *de;
 	DIR *dir;
 	int fd = -1;
@@ -407,12 +409,13 @@ queue_free_claim(const char *queue_dir, struct sbuf *tmp, off_t *size_r)
 	if (dir == NULL)
 		return -1;
 	while (n < QUEUE_FREE_SLOTS && (de = readdir(dir)) != NULL)
-		if (de->d_name[0] != '.' && strlen(de->d_name) < 4)
-			strcpy(names[n++], de->d_name);
+		if (str_to_long(de->d_name, &slot) == 0 && slot >= 0 &&
+		    slot < QUEUE_FREE_SLOTS)
+			slots[n++] = (unsigned)slot;
 	closedir(dir);
 	start = n > 0 ? (size_t)getpid() % n : 0;
 	for (size_t i = 0; i < n && fd < 0; i++)
-		fd = queue_free_take(queue_dir, names[(start + i) % n], tmp,
+		fd = queue_free_take(queue_dir, slots[(start + i) % n], tmp,
 		    size_r);
 	return fd;
 }
