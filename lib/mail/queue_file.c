@@ -355,7 +355,9 @@ queue_free_next(void)
  * when another writer took it first or it is not fit for reuse. A file
  * that is not a plain file with this one name is not touched; its name in
  * incoming/ is removed. The old content is written over, not cut first,
- * so that its blocks are used again rather than freed and allocated.
+ * so that its blocks are used again rather than freed and allocated. The
+ * file's times become now, as a new file's would: the queue's cleaner
+ * goes by them when it removes temporary files whose writer is gone.
  */
 static int
 queue_free_take(const char *queue_dir, unsigned slot, struct sbuf *tmp,
@@ -376,7 +378,7 @@ queue_free_take(const char *queue_dir, unsigned slot, struct sbuf *tmp,
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
-	    fchmod(fd, QUEUE_MODE_WRITING) == 0) {
+	    fchmod(fd, QUEUE_MODE_WRITING) == 0 && futimens(fd, NULL) == 0) {
 		*size_r = st.st_size;
 		return fd;
 	}

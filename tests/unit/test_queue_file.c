@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mail/queue_file.h"
@@ -2444,6 +2445,44 @@ test_retire_reuse(void **state)
 	sbuf_free(&got);
 }
 
+/*
+ * A reused file is new to the queue's cleaner: its modification time is
+ * that of its reuse, not of the message it held, so that the cleaner does
+ * not take it for an abandoned temporary file while it is written.
+ */
+static void
+test_reused_file_is_fresh(void **state)
+{
+	struct fixture *fx = *state;
+	struct sbuf *id = sbuf_new();
+	char *free_dir = make_free_dir(fx), *path = small_message(fx, id);
+	struct timespec old[2] = { { .tv_sec = 1000000000 },
+		{ .tv_sec = 1000000000 } };
+	struct queue_writer *w;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int dfd;
+
+	assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+	assert_int_equal(queue_file_retire(fx->dir, path, fx->why), 0);
+	w = writer_ok(fx);
+	assert_int_equal(test_count_entries(free_dir), 0);
+	assert_non_null(d = opendir(fx->incoming));
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL && de->d_name[0] == '.')
+		;
+	assert_non_null(de);
+	assert_int_equal(fstatat(dfd, de->d_name, &st, 0), 0);
+	assert_true(st.st_mtime > time(NULL) - 60);
+	closedir(d);
+	queue_writer_abort(&w);
+
+	free(path);
+	free(free_dir);
+	sbuf_free(&id);
+}
+
 /* Without free/, or with a file too large to keep, retiring removes. */
 static void
 test_retire_removes(void **state)
@@ -2586,6 +2625,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_no_incoming, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_retire_reuse, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reused_file_is_fresh, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_retire_removes, setup,
 		    teardown),
