@@ -351,17 +351,17 @@ queue_free_next(void)
 
 /*
  * Takes the retired file in slot of queue_dir/free/ as the temporary file
- * tmp in incoming/, with its size in *size_r: its open descriptor, or -1
- * when another writer took it first or it is not fit for reuse. A file
- * that is not a plain file with this one name is not touched; its name in
- * incoming/ is removed. The old content is written over, not cut first,
+ * tmp in incoming/ (named after this process, pid), with its size in
+ * *size_r: its open descriptor, or -1 when another writer took it first
+ * or it is not fit for reuse. A file that is not a plain file with this
+ * one name is not touched; its name in incoming/ is removed. The old content is written over, not cut first,
  * so that its blocks are used again rather than freed and allocated. The
  * file's times become now, as a new file's would: the queue's cleaner
  * goes by them when it removes temporary files whose writer is gone.
  */
 static int
-queue_free_take(const char *queue_dir, unsigned slot, struct sbuf *tmp,
-    off_t *size_r)
+queue_free_take(const char *queue_dir, unsigned slot, pid_t pid,
+    struct sbuf *tmp, off_t *size_r)
 {
 	static unsigned long seq;
 	struct sbuf *path = sbuf_new();
@@ -370,7 +370,7 @@ queue_free_take(const char *queue_dir, unsigned slot, struct sbuf *tmp,
 
 	sbuf_setf(path, "%s/" QUEUE_FREE_DIR "/%u", queue_dir, slot);
 	sbuf_setf(tmp, "%s/incoming/" QUEUE_TMP_PREFIX "%ld.%lu", queue_dir,
-	    (long)getpid(), ++seq);
+	    (long)pid, ++seq);
 	fd = renameat2(AT_FDCWD, sbuf_str(path), AT_FDCWD, sbuf_str(tmp),
 	    RENAME_NOREPLACE) < 0 ? -1 : open(sbuf_str(tmp),
 	    O_RDWR | O_NOFOLLOW | O_CLOEXEC);
@@ -400,6 +400,7 @@ queue_free_claim(const char *queue_dir, struct sbuf *tmp, off_t *size_r)
 	struct sbuf *path = sbuf_new();
 	unsigned slots[QUEUE_FREE_SLOTS];
 	size_t n = 0, start;
+	pid_t pid = getpid();
 	long slot;
 	struct dirent *de;
 	DIR *dir;
@@ -415,10 +416,10 @@ queue_free_claim(const char *queue_dir, struct sbuf *tmp, off_t *size_r)
 		    slot < QUEUE_FREE_SLOTS)
 			slots[n++] = (unsigned)slot;
 	closedir(dir);
-	start = n > 0 ? (size_t)getpid() % n : 0;
+	start = n > 0 ? (size_t)pid % n : 0;
 	for (size_t i = 0; i < n && fd < 0; i++)
-		fd = queue_free_take(queue_dir, slots[(start + i) % n], tmp,
-		    size_r);
+		fd = queue_free_take(queue_dir, slots[(start + i) % n], pid,
+		    tmp, size_r);
 	return fd;
 }
 
